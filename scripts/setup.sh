@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh Debian machine (run as root) or an existing checkout:
+# apt packages, the Python venv for fixtures, npm packages, the wasm build, the TypeScript build.
+# Each step is skipped when its inputs have not changed since it last succeeded.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+state="$root/.setup"
+mkdir -p "$state"
+log() { echo "setup: $*" >&2; }
+# A step is done when the hash of its inputs matches the one it recorded on success.
+digest() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+done_with() { [ -f "$state/$1" ] && [ "$(cat "$state/$1")" = "$2" ]; }
+
+# 1. System packages: emscripten (the wasm compiler) and chromium is left to later issues.
+need_apt=()
+command -v emcc >/dev/null 2>&1 || need_apt+=(emscripten)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing apt packages: ${need_apt[*]}"
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: need root to apt-get install ${need_apt[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# 2. Python venv with pinned requirements (fixture generation and interop tests).
+py_key=$(digest fixtures/requirements.txt; python3 --version)
+if ! done_with venv "$py_key" || [ ! -x .venv/bin/python ]; then
+  log "creating .venv from fixtures/requirements.txt"
+  rm -rf .venv
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r fixtures/requirements.txt
+  echo "$py_key" > "$state/venv"
+fi
+
+# 3. npm packages, exactly as locked.
+npm_key=$(digest package-lock.json; node --version)
+if ! done_with npm "$npm_key" || [ ! -d node_modules ]; then
+  log "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$npm_key" > "$state/npm"
+fi
+
+# 4. C-Blosc2 to WebAssembly (wasm/build.sh skips itself when up to date).
+bash wasm/build.sh
+
+# 5. TypeScript to dist/ (incremental).
+npx tsc -p tsconfig.build.json

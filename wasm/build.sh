@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Builds wasm/build/blosc2.wasm from the pinned C-Blosc2 source (wasm/source.env).
+# Downloads the source package once into wasm/.cache, checks its sha256, and skips the
+# compile when the inputs have not changed. Nothing fetched or built here is committed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=wasm/source.env
+source "$here/source.env"
+cache="$here/.cache"
+out="$here/build"
+mkdir -p "$cache" "$out"
+
+tarball="$cache/$SOURCE_PACKAGE-$SOURCE_VERSION.tar.gz"
+if [ ! -f "$tarball" ] || ! echo "$SOURCE_SHA256  $tarball" | sha256sum -c --status; then
+  echo "wasm: downloading $SOURCE_PACKAGE $SOURCE_VERSION"
+  curl -fsSL --retry 3 -o "$tarball.part" "$SOURCE_URL"
+  if ! echo "$SOURCE_SHA256  $tarball.part" | sha256sum -c --status; then
+    echo "wasm: sha256 mismatch for $SOURCE_URL (expected $SOURCE_SHA256)" >&2
+    rm -f "$tarball.part"
+    exit 1
+  fi
+  mv "$tarball.part" "$tarball"
+fi
+
+src="$cache/$SOURCE_PACKAGE-$SOURCE_VERSION"
+if [ ! -f "$src/.extracted" ]; then
+  rm -rf "$src"
+  mkdir -p "$src"
+  tar -xzf "$tarball" -C "$src" --strip-components=1 \
+    "$SOURCE_PACKAGE-$SOURCE_VERSION/lib/c-blosc2" \
+    "$SOURCE_PACKAGE-$SOURCE_VERSION/lib/c-blosc/internal-complibs"
+  touch "$src/.extracted"
+fi
+b2="$src/lib/c-blosc2"
+libs="$src/lib/c-blosc/internal-complibs"
+got=$(sed -n 's/^#define BLOSC2_VERSION_STRING *"\([^"]*\)".*/\1/p' "$b2/include/blosc2.h")
+if [ "$got" != "$BLOSC2_VERSION" ]; then
+  echo "wasm: expected C-Blosc2 $BLOSC2_VERSION in the source package, found '$got'" >&2
+  exit 1
+fi
+
+flags=(-O3 -flto -DHAVE_ZLIB=1 -DHAVE_ZSTD=1 -DZSTD_DISABLE_ASM -DZSTD_MULTITHREAD=0
+  -DZSTD_LEGACY_SUPPORT=0 -DNDEBUG)
+link=(-sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB
+  -sINITIAL_MEMORY=16MB -sTOTAL_STACK=1MB -sERROR_ON_UNDEFINED_SYMBOLS=1
+  -sEXPORTED_FUNCTIONS=_malloc,_free)
+
+stamp_input=$(cat "$here/source.env" "$here/build.sh" "$here/glue.c"; emcc --version 2>/dev/null | head -1)
+stamp=$(printf '%s' "$stamp_input" | sha256sum | cut -d' ' -f1)
+if [ -f "$out/blosc2.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
+  echo "wasm: up to date ($out/blosc2.wasm)"
+  exit 0
+fi
+
+export NODE_PATH=/usr/share/nodejs # emscripten's tools look for acorn there
+sources=("$here/glue.c" "$b2"/blosc/*.c
+  "$libs/$LZ4_DIR/lz4.c" "$libs/$LZ4_DIR/lz4hc.c")
+for f in adler32 compress crc32 deflate infback inffast inflate inftrees trees uncompr zutil; do
+  sources+=("$libs/$ZLIB_DIR/$f.c")
+done
+sources+=("$libs/$ZSTD_DIR"/{common,compress,decompress,dictBuilder}/*.c)
+includes=(-I"$b2/include" -I"$b2/blosc" -I"$libs/$LZ4_DIR" -I"$libs/$ZLIB_DIR"
+  -I"$libs/$ZSTD_DIR" -I"$libs/$ZSTD_DIR/common")
+
+obj="$out/obj"
+rm -rf "$obj"
+mkdir -p "$obj"
+echo "wasm: compiling ${#sources[@]} files with $(emcc --version | head -1 | cut -c1-60)"
+jobs=$(nproc)
+failed=0
+i=0
+for s in "${sources[@]}"; do
+  i=$((i + 1))
+  emcc "${flags[@]}" "${includes[@]}" -c "$s" -o "$obj/$i-$(basename "$s" .c).o" &
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || failed=1; done
+done
+while [ -n "$(jobs -rp)" ]; do wait -n || failed=1; done
+wait || failed=1
+if [ "$failed" != 0 ]; then
+  echo "wasm: compile failed" >&2
+  exit 1
+fi
+emcc "${flags[@]}" "${link[@]}" "$obj"/*.o -o "$out/blosc2.wasm"
+rm -rf "$obj"
+echo "$stamp" > "$out/.stamp"
+echo "wasm: built $out/blosc2.wasm ($(stat -c %s "$out/blosc2.wasm") bytes)"
