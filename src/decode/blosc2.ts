@@ -1,0 +1,275 @@
+// Compress and decompress plain Blosc2 chunks through the wasm module. Every pointer
+// allocated here is freed in a finally block, so errors cannot leak wasm memory.
+import { Blosc2Error, FormatError, OptionsError } from "../errors.js";
+import {
+  CODEC_IDS,
+  type ChunkInfo,
+  type CodecName,
+  chunkInfo,
+  EXTENDED_HEADER_LENGTH,
+  FILTER_IDS,
+  type FilterName,
+  MAX_BUFFERSIZE,
+  MAX_FILTERS,
+} from "../format/chunk.js";
+import { type Blosc2Wasm, withBlosc2 } from "./wasm.js";
+
+export type SplitMode = "always" | "never" | "auto" | "forward_compat";
+
+const SPLIT_MODES: Readonly<Record<SplitMode, number>> = {
+  always: 1,
+  never: 2,
+  auto: 3,
+  forward_compat: 4,
+};
+
+export interface CompressOptions {
+  /** Codec (default "zstd"). */
+  codec?: CodecName;
+  /** Compression level 0-9 (default 5); 0 stores the data uncompressed (memcpyed). */
+  clevel?: number;
+  /**
+   * Size in bytes of one item, 1-255 (default: the element size of a typed array, else 1).
+   * Shuffle filters rearrange bytes by this size.
+   */
+  typesize?: number;
+  /** Filter pipeline, applied in order (default ["shuffle"]); at most 6. */
+  filters?: FilterName[];
+  /**
+   * One meta byte per filter (default 0 each): trunc_prec takes the number of mantissa bits
+   * to keep; bytedelta takes the typesize (0 means use `typesize`).
+   */
+  filtersMeta?: number[];
+  /** Block size in bytes, 0 for C-Blosc2's automatic choice (default 0). */
+  blocksize?: number;
+  /** Whether blocks are split into typesize streams (default "forward_compat", as C-Blosc2). */
+  splitmode?: SplitMode;
+  /** Train and store a dictionary (zstd, lz4, lz4hc only; default false). */
+  useDict?: boolean;
+}
+
+/** What `compress` used, after applying defaults. */
+export type ResolvedCompressOptions = Required<CompressOptions>;
+
+/** Bytes of `data` without copying. */
+export function asBytes(data: ArrayBufferView | ArrayBuffer): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
+}
+
+function isInt(value: unknown, min: number, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
+export function resolveCompressOptions(
+  data: ArrayBufferView | ArrayBuffer,
+  options: CompressOptions = {},
+): ResolvedCompressOptions {
+  const defaultTypesize = ArrayBuffer.isView(data) && "BYTES_PER_ELEMENT" in data
+    ? Math.min((data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT, 255)
+    : 1;
+  const resolved: ResolvedCompressOptions = {
+    codec: options.codec ?? "zstd",
+    clevel: options.clevel ?? 5,
+    typesize: options.typesize ?? defaultTypesize,
+    filters: options.filters ?? ["shuffle"],
+    filtersMeta: options.filtersMeta ?? [],
+    blocksize: options.blocksize ?? 0,
+    splitmode: options.splitmode ?? "forward_compat",
+    useDict: options.useDict ?? false,
+  };
+  const { codec, clevel, typesize, filters, filtersMeta, blocksize, splitmode, useDict } = resolved;
+  if (!Object.hasOwn(CODEC_IDS, codec)) {
+    throw new OptionsError(`compress: unknown codec "${codec}" (expected one of ${Object.keys(CODEC_IDS).join(", ")})`);
+  }
+  if (!isInt(clevel, 0, 9)) throw new OptionsError(`compress: clevel must be an integer 0-9, got ${clevel}`);
+  if (!isInt(typesize, 1, 255)) throw new OptionsError(`compress: typesize must be an integer 1-255, got ${typesize}`);
+  if (!Array.isArray(filters) || filters.length > MAX_FILTERS) {
+    throw new OptionsError(`compress: filters must be an array of at most ${MAX_FILTERS} names`);
+  }
+  for (const f of filters) {
+    if (!Object.hasOwn(FILTER_IDS, f)) {
+      throw new OptionsError(`compress: unknown filter "${f}" (expected one of ${Object.keys(FILTER_IDS).join(", ")})`);
+    }
+  }
+  if (!Array.isArray(filtersMeta) || filtersMeta.length > filters.length) {
+    throw new OptionsError("compress: filtersMeta must have at most one entry per filter");
+  }
+  for (const m of filtersMeta) {
+    if (!isInt(m, 0, 255)) throw new OptionsError(`compress: filter meta must be an integer 0-255, got ${m}`);
+  }
+  const truncAt = filters.indexOf("trunc_prec");
+  if (truncAt >= 0) {
+    if (typesize !== 4 && typesize !== 8) {
+      throw new OptionsError(`compress: trunc_prec needs float32 or float64 data (typesize 4 or 8), got typesize ${typesize}`);
+    }
+    if (!filtersMeta[truncAt]) {
+      throw new OptionsError("compress: trunc_prec needs its precision (bits to keep) in filtersMeta");
+    }
+  }
+  if (!isInt(blocksize, 0, MAX_BUFFERSIZE)) {
+    throw new OptionsError(`compress: blocksize must be a non-negative integer, got ${blocksize}`);
+  }
+  if (!Object.hasOwn(SPLIT_MODES, splitmode)) {
+    throw new OptionsError(`compress: unknown splitmode "${splitmode}" (expected one of ${Object.keys(SPLIT_MODES).join(", ")})`);
+  }
+  if (typeof useDict !== "boolean") throw new OptionsError("compress: useDict must be a boolean");
+  if (useDict && codec !== "zstd" && codec !== "lz4" && codec !== "lz4hc") {
+    throw new OptionsError(`compress: useDict needs zstd, lz4 or lz4hc, not ${codec}`);
+  }
+  return resolved;
+}
+
+function check(operation: string, rc: number): number {
+  if (rc < 0) throw new Blosc2Error(operation, rc);
+  return rc;
+}
+
+/**
+ * Compresses `data` into one Blosc2 chunk (format 5, readable by C-Blosc2 2.x and later).
+ * Resolves to a new Uint8Array holding exactly the chunk.
+ */
+export function compress(
+  data: ArrayBufferView | ArrayBuffer,
+  options: CompressOptions = {},
+): Promise<Uint8Array> {
+  const src = asBytes(data);
+  const o = resolveCompressOptions(data, options);
+  if (src.length > MAX_BUFFERSIZE) {
+    return Promise.reject(new OptionsError(`compress: ${src.length} bytes exceeds the Blosc2 chunk limit of ${MAX_BUFFERSIZE}`));
+  }
+  const params = new Int32Array(18);
+  params.set([CODEC_IDS[o.codec], o.clevel, o.typesize, o.blocksize, SPLIT_MODES[o.splitmode], o.useDict ? 1 : 0]);
+  o.filters.forEach((f, i) => {
+    params[6 + i] = FILTER_IDS[f];
+    // bytedelta reads its typesize from the meta byte.
+    params[12 + i] = o.filtersMeta[i] || (f === "bytedelta" ? o.typesize : 0);
+  });
+  // With an empty filter slot list C-Blosc2 would not shuffle; that is what "filters: []" means.
+  return withBlosc2("compress", (wasm) => {
+    const destsize = src.length + EXTENDED_HEADER_LENGTH;
+    let srcPtr = 0;
+    let destPtr = 0;
+    let paramsPtr = 0;
+    try {
+      srcPtr = wasm.copyIn(src, "compress");
+      destPtr = wasm.malloc(destsize, "compress");
+      paramsPtr = wasm.copyIn(new Uint8Array(params.buffer), "compress");
+      const cbytes = check("compress", wasm.exports.zb_compress(srcPtr, src.length, destPtr, destsize, paramsPtr));
+      return wasm.heap().slice(destPtr, destPtr + cbytes);
+    } finally {
+      free(wasm, srcPtr, destPtr, paramsPtr);
+    }
+  });
+}
+
+function free(wasm: Blosc2Wasm, ...ptrs: number[]): void {
+  for (const p of ptrs) if (p) wasm.exports.free(p);
+}
+
+/** Checks the header and returns it, so no call reaches wasm with a size the chunk lies about. */
+function validChunk(chunk: Uint8Array, operation: string): ChunkInfo {
+  const info = chunkInfo(chunk, operation);
+  if (info.flags.memcpyed && info.special === "none" && info.cbytes !== info.nbytes + info.headerLength) {
+    throw new FormatError(operation, `memcpyed chunk of ${info.nbytes} bytes has cbytes ${info.cbytes}`);
+  }
+  return info;
+}
+
+/** Decompresses a whole Blosc2 (or Blosc1) chunk. */
+export function decompress(chunk: Uint8Array): Promise<Uint8Array> {
+  let info: ChunkInfo;
+  try {
+    info = validChunk(chunk, "decompress");
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return withBlosc2("decompress", (wasm) => {
+    let srcPtr = 0;
+    let destPtr = 0;
+    try {
+      srcPtr = wasm.copyIn(chunk.subarray(0, info.cbytes), "decompress");
+      destPtr = wasm.malloc(info.nbytes, "decompress");
+      const n = check("decompress", wasm.exports.zb_decompress(srcPtr, info.cbytes, destPtr, info.nbytes));
+      return wasm.heap().slice(destPtr, destPtr + n);
+    } finally {
+      free(wasm, srcPtr, destPtr);
+    }
+  });
+}
+
+/**
+ * Decodes `nitems` items starting at item `start` (items are `typesize` bytes), touching
+ * only the blocks that hold them.
+ */
+export function decompressItems(chunk: Uint8Array, start: number, nitems: number): Promise<Uint8Array> {
+  let info: ChunkInfo;
+  try {
+    info = validChunk(chunk, "decompressItems");
+    const total = Math.floor(info.nbytes / info.typesize);
+    if (!isInt(start, 0, total) || !isInt(nitems, 0, total - start)) {
+      throw new OptionsError(`decompressItems: items [${start}, ${start + nitems}) outside the chunk's ${total} items`);
+    }
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const size = nitems * info.typesize;
+  return withBlosc2("decompressItems", (wasm) => {
+    let srcPtr = 0;
+    let destPtr = 0;
+    try {
+      srcPtr = wasm.copyIn(chunk.subarray(0, info.cbytes), "decompressItems");
+      destPtr = wasm.malloc(size, "decompressItems");
+      const n = check("decompressItems", wasm.exports.zb_getitem(srcPtr, info.cbytes, start, nitems, destPtr, size));
+      return wasm.heap().slice(destPtr, destPtr + n);
+    } finally {
+      free(wasm, srcPtr, destPtr);
+    }
+  });
+}
+
+/**
+ * Decodes only the blocks listed in `blocks` (indices into the chunk's C-order block list).
+ * Resolves to a buffer of the chunk's full `nbytes` where only those blocks hold data; the
+ * rest is zero. Delta-filtered chunks are handled by C-Blosc2 (it decodes block 0 as needed).
+ */
+export function decompressBlocks(chunk: Uint8Array, blocks: Iterable<number>): Promise<Uint8Array> {
+  let info: ChunkInfo;
+  let mask: Uint8Array;
+  try {
+    info = validChunk(chunk, "decompressBlocks");
+    mask = new Uint8Array(info.nblocks).fill(1); // 1 = masked out (not decoded)
+    for (const b of blocks) {
+      if (!isInt(b, 0, info.nblocks - 1)) {
+        throw new OptionsError(`decompressBlocks: block ${b} outside the chunk's ${info.nblocks} blocks`);
+      }
+      mask[b] = 0;
+    }
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return withBlosc2("decompressBlocks", (wasm) => {
+    let srcPtr = 0;
+    let destPtr = 0;
+    let maskPtr = 0;
+    try {
+      srcPtr = wasm.copyIn(chunk.subarray(0, info.cbytes), "decompressBlocks");
+      destPtr = wasm.malloc(info.nbytes, "decompressBlocks");
+      maskPtr = wasm.copyIn(mask, "decompressBlocks");
+      wasm.heap().fill(0, destPtr, destPtr + info.nbytes);
+      check(
+        "decompressBlocks",
+        wasm.exports.zb_decompress_masked(srcPtr, info.cbytes, destPtr, info.nbytes, maskPtr, mask.length),
+      );
+      return wasm.heap().slice(destPtr, destPtr + info.nbytes);
+    } finally {
+      free(wasm, srcPtr, destPtr, maskPtr);
+    }
+  });
+}
+
+/** The C-Blosc2 version compiled into the wasm module. */
+export function blosc2Version(): Promise<string> {
+  return withBlosc2("version", (wasm) => wasm.version());
+}
