@@ -92,6 +92,9 @@ export class WasmTrapError extends ZarrBlosc2Error {
     readonly operation: string,
     options?: { cause?: unknown },
   ) {
-    super(`${operation}: the WebAssembly module trapped (${String((options?.cause as Error)?.message ?? options?.cause)})`, options);
+    super(
+      `${operation}: the WebAssembly module trapped (${String((options?.cause as Error)?.message ?? options?.cause)})`,
+      options,
+    );
   }
 }

@@ -2,6 +2,7 @@
 // boundary. Every function returns a Blosc2 error code (< 0) or a non-negative result.
 #include <stdbool.h>
 #include <stdint.h>
+#include <malloc.h>
 #include <string.h>
 
 #include <emscripten.h>
@@ -23,6 +24,9 @@ EMSCRIPTEN_KEEPALIVE int zb_init(void) {
 }
 
 EMSCRIPTEN_KEEPALIVE const char* zb_version(void) { return BLOSC2_VERSION_STRING; }
+
+// Bytes currently allocated by malloc: lets tests prove that calls do not leak.
+EMSCRIPTEN_KEEPALIVE int32_t zb_heap_in_use(void) { return (int32_t)mallinfo().uordblks; }
 
 // params: codec, clevel, typesize, blocksize, splitmode, use_dict,
 //         filters[6], filters_meta[6]  (18 int32 values)

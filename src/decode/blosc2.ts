@@ -2,8 +2,8 @@
 // allocated here is freed in a finally block, so errors cannot leak wasm memory.
 import { Blosc2Error, FormatError, OptionsError } from "../errors.js";
 import {
-  CODEC_IDS,
   type ChunkInfo,
+  CODEC_IDS,
   type CodecName,
   chunkInfo,
   EXTENDED_HEADER_LENGTH,
@@ -54,7 +54,8 @@ export type ResolvedCompressOptions = Required<CompressOptions>;
 /** Bytes of `data` without copying. */
 export function asBytes(data: ArrayBufferView | ArrayBuffer): Uint8Array {
   if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return new Uint8Array(data);
 }
 
@@ -66,9 +67,10 @@ export function resolveCompressOptions(
   data: ArrayBufferView | ArrayBuffer,
   options: CompressOptions = {},
 ): ResolvedCompressOptions {
-  const defaultTypesize = ArrayBuffer.isView(data) && "BYTES_PER_ELEMENT" in data
-    ? Math.min((data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT, 255)
-    : 1;
+  const defaultTypesize =
+    ArrayBuffer.isView(data) && "BYTES_PER_ELEMENT" in data
+      ? Math.min((data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT, 255)
+      : 1;
   const resolved: ResolvedCompressOptions = {
     codec: options.codec ?? "zstd",
     clevel: options.clevel ?? 5,
@@ -81,38 +83,51 @@ export function resolveCompressOptions(
   };
   const { codec, clevel, typesize, filters, filtersMeta, blocksize, splitmode, useDict } = resolved;
   if (!Object.hasOwn(CODEC_IDS, codec)) {
-    throw new OptionsError(`compress: unknown codec "${codec}" (expected one of ${Object.keys(CODEC_IDS).join(", ")})`);
+    throw new OptionsError(
+      `compress: unknown codec "${codec}" (expected one of ${Object.keys(CODEC_IDS).join(", ")})`,
+    );
   }
-  if (!isInt(clevel, 0, 9)) throw new OptionsError(`compress: clevel must be an integer 0-9, got ${clevel}`);
-  if (!isInt(typesize, 1, 255)) throw new OptionsError(`compress: typesize must be an integer 1-255, got ${typesize}`);
+  if (!isInt(clevel, 0, 9))
+    throw new OptionsError(`compress: clevel must be an integer 0-9, got ${clevel}`);
+  if (!isInt(typesize, 1, 255))
+    throw new OptionsError(`compress: typesize must be an integer 1-255, got ${typesize}`);
   if (!Array.isArray(filters) || filters.length > MAX_FILTERS) {
     throw new OptionsError(`compress: filters must be an array of at most ${MAX_FILTERS} names`);
   }
   for (const f of filters) {
     if (!Object.hasOwn(FILTER_IDS, f)) {
-      throw new OptionsError(`compress: unknown filter "${f}" (expected one of ${Object.keys(FILTER_IDS).join(", ")})`);
+      throw new OptionsError(
+        `compress: unknown filter "${f}" (expected one of ${Object.keys(FILTER_IDS).join(", ")})`,
+      );
     }
   }
   if (!Array.isArray(filtersMeta) || filtersMeta.length > filters.length) {
     throw new OptionsError("compress: filtersMeta must have at most one entry per filter");
   }
   for (const m of filtersMeta) {
-    if (!isInt(m, 0, 255)) throw new OptionsError(`compress: filter meta must be an integer 0-255, got ${m}`);
+    if (!isInt(m, 0, 255))
+      throw new OptionsError(`compress: filter meta must be an integer 0-255, got ${m}`);
   }
   const truncAt = filters.indexOf("trunc_prec");
   if (truncAt >= 0) {
     if (typesize !== 4 && typesize !== 8) {
-      throw new OptionsError(`compress: trunc_prec needs float32 or float64 data (typesize 4 or 8), got typesize ${typesize}`);
+      throw new OptionsError(
+        `compress: trunc_prec needs float32 or float64 data (typesize 4 or 8), got typesize ${typesize}`,
+      );
     }
     if (!filtersMeta[truncAt]) {
-      throw new OptionsError("compress: trunc_prec needs its precision (bits to keep) in filtersMeta");
+      throw new OptionsError(
+        "compress: trunc_prec needs its precision (bits to keep) in filtersMeta",
+      );
     }
   }
   if (!isInt(blocksize, 0, MAX_BUFFERSIZE)) {
     throw new OptionsError(`compress: blocksize must be a non-negative integer, got ${blocksize}`);
   }
   if (!Object.hasOwn(SPLIT_MODES, splitmode)) {
-    throw new OptionsError(`compress: unknown splitmode "${splitmode}" (expected one of ${Object.keys(SPLIT_MODES).join(", ")})`);
+    throw new OptionsError(
+      `compress: unknown splitmode "${splitmode}" (expected one of ${Object.keys(SPLIT_MODES).join(", ")})`,
+    );
   }
   if (typeof useDict !== "boolean") throw new OptionsError("compress: useDict must be a boolean");
   if (useDict && codec !== "zstd" && codec !== "lz4" && codec !== "lz4hc") {
@@ -130,17 +145,26 @@ function check(operation: string, rc: number): number {
  * Compresses `data` into one Blosc2 chunk (format 5, readable by C-Blosc2 2.x and later).
  * Resolves to a new Uint8Array holding exactly the chunk.
  */
-export function compress(
+export async function compress(
   data: ArrayBufferView | ArrayBuffer,
   options: CompressOptions = {},
 ): Promise<Uint8Array> {
   const src = asBytes(data);
   const o = resolveCompressOptions(data, options);
   if (src.length > MAX_BUFFERSIZE) {
-    return Promise.reject(new OptionsError(`compress: ${src.length} bytes exceeds the Blosc2 chunk limit of ${MAX_BUFFERSIZE}`));
+    throw new OptionsError(
+      `compress: ${src.length} bytes exceeds the Blosc2 chunk limit of ${MAX_BUFFERSIZE}`,
+    );
   }
   const params = new Int32Array(18);
-  params.set([CODEC_IDS[o.codec], o.clevel, o.typesize, o.blocksize, SPLIT_MODES[o.splitmode], o.useDict ? 1 : 0]);
+  params.set([
+    CODEC_IDS[o.codec],
+    o.clevel,
+    o.typesize,
+    o.blocksize,
+    SPLIT_MODES[o.splitmode],
+    o.useDict ? 1 : 0,
+  ]);
   o.filters.forEach((f, i) => {
     params[6 + i] = FILTER_IDS[f];
     // bytedelta reads its typesize from the meta byte.
@@ -156,7 +180,10 @@ export function compress(
       srcPtr = wasm.copyIn(src, "compress");
       destPtr = wasm.malloc(destsize, "compress");
       paramsPtr = wasm.copyIn(new Uint8Array(params.buffer), "compress");
-      const cbytes = check("compress", wasm.exports.zb_compress(srcPtr, src.length, destPtr, destsize, paramsPtr));
+      const cbytes = check(
+        "compress",
+        wasm.exports.zb_compress(srcPtr, src.length, destPtr, destsize, paramsPtr),
+      );
       return wasm.heap().slice(destPtr, destPtr + cbytes);
     } finally {
       free(wasm, srcPtr, destPtr, paramsPtr);
@@ -171,27 +198,32 @@ function free(wasm: Blosc2Wasm, ...ptrs: number[]): void {
 /** Checks the header and returns it, so no call reaches wasm with a size the chunk lies about. */
 function validChunk(chunk: Uint8Array, operation: string): ChunkInfo {
   const info = chunkInfo(chunk, operation);
-  if (info.flags.memcpyed && info.special === "none" && info.cbytes !== info.nbytes + info.headerLength) {
-    throw new FormatError(operation, `memcpyed chunk of ${info.nbytes} bytes has cbytes ${info.cbytes}`);
+  if (
+    info.flags.memcpyed &&
+    info.special === "none" &&
+    info.cbytes !== info.nbytes + info.headerLength
+  ) {
+    throw new FormatError(
+      operation,
+      `memcpyed chunk of ${info.nbytes} bytes has cbytes ${info.cbytes}`,
+    );
   }
   return info;
 }
 
 /** Decompresses a whole Blosc2 (or Blosc1) chunk. */
-export function decompress(chunk: Uint8Array): Promise<Uint8Array> {
-  let info: ChunkInfo;
-  try {
-    info = validChunk(chunk, "decompress");
-  } catch (err) {
-    return Promise.reject(err);
-  }
+export async function decompress(chunk: Uint8Array): Promise<Uint8Array> {
+  const info = validChunk(chunk, "decompress");
   return withBlosc2("decompress", (wasm) => {
     let srcPtr = 0;
     let destPtr = 0;
     try {
       srcPtr = wasm.copyIn(chunk.subarray(0, info.cbytes), "decompress");
       destPtr = wasm.malloc(info.nbytes, "decompress");
-      const n = check("decompress", wasm.exports.zb_decompress(srcPtr, info.cbytes, destPtr, info.nbytes));
+      const n = check(
+        "decompress",
+        wasm.exports.zb_decompress(srcPtr, info.cbytes, destPtr, info.nbytes),
+      );
       return wasm.heap().slice(destPtr, destPtr + n);
     } finally {
       free(wasm, srcPtr, destPtr);
@@ -203,16 +235,17 @@ export function decompress(chunk: Uint8Array): Promise<Uint8Array> {
  * Decodes `nitems` items starting at item `start` (items are `typesize` bytes), touching
  * only the blocks that hold them.
  */
-export function decompressItems(chunk: Uint8Array, start: number, nitems: number): Promise<Uint8Array> {
-  let info: ChunkInfo;
-  try {
-    info = validChunk(chunk, "decompressItems");
-    const total = Math.floor(info.nbytes / info.typesize);
-    if (!isInt(start, 0, total) || !isInt(nitems, 0, total - start)) {
-      throw new OptionsError(`decompressItems: items [${start}, ${start + nitems}) outside the chunk's ${total} items`);
-    }
-  } catch (err) {
-    return Promise.reject(err);
+export async function decompressItems(
+  chunk: Uint8Array,
+  start: number,
+  nitems: number,
+): Promise<Uint8Array> {
+  const info = validChunk(chunk, "decompressItems");
+  const total = Math.floor(info.nbytes / info.typesize);
+  if (!isInt(start, 0, total) || !isInt(nitems, 0, total - start)) {
+    throw new OptionsError(
+      `decompressItems: items [${start}, ${start + nitems}) outside the chunk's ${total} items`,
+    );
   }
   const size = nitems * info.typesize;
   return withBlosc2("decompressItems", (wasm) => {
@@ -221,7 +254,10 @@ export function decompressItems(chunk: Uint8Array, start: number, nitems: number
     try {
       srcPtr = wasm.copyIn(chunk.subarray(0, info.cbytes), "decompressItems");
       destPtr = wasm.malloc(size, "decompressItems");
-      const n = check("decompressItems", wasm.exports.zb_getitem(srcPtr, info.cbytes, start, nitems, destPtr, size));
+      const n = check(
+        "decompressItems",
+        wasm.exports.zb_getitem(srcPtr, info.cbytes, start, nitems, destPtr, size),
+      );
       return wasm.heap().slice(destPtr, destPtr + n);
     } finally {
       free(wasm, srcPtr, destPtr);
@@ -234,20 +270,19 @@ export function decompressItems(chunk: Uint8Array, start: number, nitems: number
  * Resolves to a buffer of the chunk's full `nbytes` where only those blocks hold data; the
  * rest is zero. Delta-filtered chunks are handled by C-Blosc2 (it decodes block 0 as needed).
  */
-export function decompressBlocks(chunk: Uint8Array, blocks: Iterable<number>): Promise<Uint8Array> {
-  let info: ChunkInfo;
-  let mask: Uint8Array;
-  try {
-    info = validChunk(chunk, "decompressBlocks");
-    mask = new Uint8Array(info.nblocks).fill(1); // 1 = masked out (not decoded)
-    for (const b of blocks) {
-      if (!isInt(b, 0, info.nblocks - 1)) {
-        throw new OptionsError(`decompressBlocks: block ${b} outside the chunk's ${info.nblocks} blocks`);
-      }
-      mask[b] = 0;
+export async function decompressBlocks(
+  chunk: Uint8Array,
+  blocks: Iterable<number>,
+): Promise<Uint8Array> {
+  const info = validChunk(chunk, "decompressBlocks");
+  const mask = new Uint8Array(info.nblocks).fill(1); // 1 = masked out (not decoded)
+  for (const b of blocks) {
+    if (!isInt(b, 0, info.nblocks - 1)) {
+      throw new OptionsError(
+        `decompressBlocks: block ${b} outside the chunk's ${info.nblocks} blocks`,
+      );
     }
-  } catch (err) {
-    return Promise.reject(err);
+    mask[b] = 0;
   }
   return withBlosc2("decompressBlocks", (wasm) => {
     let srcPtr = 0;
@@ -260,7 +295,14 @@ export function decompressBlocks(chunk: Uint8Array, blocks: Iterable<number>): P
       wasm.heap().fill(0, destPtr, destPtr + info.nbytes);
       check(
         "decompressBlocks",
-        wasm.exports.zb_decompress_masked(srcPtr, info.cbytes, destPtr, info.nbytes, maskPtr, mask.length),
+        wasm.exports.zb_decompress_masked(
+          srcPtr,
+          info.cbytes,
+          destPtr,
+          info.nbytes,
+          maskPtr,
+          mask.length,
+        ),
       );
       return wasm.heap().slice(destPtr, destPtr + info.nbytes);
     } finally {

@@ -11,6 +11,7 @@ export interface Blosc2Exports {
   free(ptr: number): void;
   zb_init(): number;
   zb_version(): number;
+  zb_heap_in_use(): number;
   zb_compress(src: number, srcsize: number, dest: number, destsize: number, params: number): number;
   zb_decompress(src: number, srcsize: number, dest: number, destsize: number): number;
   zb_decompress_masked(
@@ -152,6 +153,11 @@ export class Blosc2Wasm {
     const ptr = this.malloc(data.length, operation);
     this.heap().set(data, ptr);
     return ptr;
+  }
+
+  /** Bytes currently allocated by C malloc (stays flat across calls unless something leaks). */
+  heapInUse(): number {
+    return this.exports.zb_heap_in_use();
   }
 
   version(): string {

@@ -114,10 +114,14 @@ export function chunkInfo(chunk: Uint8Array, source = "chunk"): ChunkInfo {
   const extended = (rawFlags & 0x05) === 0x05;
   const headerLength = extended ? EXTENDED_HEADER_LENGTH : MIN_HEADER_LENGTH;
 
-  if (version === 0 || version > 6) throw new FormatError(source, `unknown chunk version ${version}`);
+  if (version === 0 || version > 6)
+    throw new FormatError(source, `unknown chunk version ${version}`);
   if (nbytes < 0) throw new FormatError(source, `negative nbytes ${nbytes}`);
   if (cbytes < headerLength) {
-    throw new FormatError(source, `cbytes ${cbytes} is smaller than the ${headerLength}-byte header`);
+    throw new FormatError(
+      source,
+      `cbytes ${cbytes} is smaller than the ${headerLength}-byte header`,
+    );
   }
   if (cbytes > chunk.length) {
     throw new FormatError(source, `cbytes ${cbytes} exceeds the ${chunk.length} bytes available`);
@@ -155,7 +159,8 @@ export function chunkInfo(chunk: Uint8Array, source = "chunk"): ChunkInfo {
 
   const specialCode = (blosc2Flags >> 4) & 0x07;
   const special = SPECIAL_KINDS[specialCode];
-  if (special === undefined) throw new FormatError(source, `unknown special value kind ${specialCode}`);
+  if (special === undefined)
+    throw new FormatError(source, `unknown special value kind ${specialCode}`);
   if (special === "value") {
     // The repeated value follows the header; its length is the real typesize.
     typesize = cbytes - EXTENDED_HEADER_LENGTH;

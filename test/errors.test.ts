@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { blosc2Wasm, withBlosc2 } from "../src/decode/wasm.js";
+import {
+  Blosc2Error,
+  chunkInfo,
+  compress,
+  decompress,
+  decompressBlocks,
+  decompressItems,
+  FormatError,
+  OptionsError,
+  WasmTrapError,
+} from "../src/index.js";
+
+const data = new Float64Array(10_000).map((_, i) => Math.cos(i / 50));
+
+describe("typed errors", () => {
+  it("rejects bad compress options with OptionsError naming the option", async () => {
+    const cases: [object, RegExp][] = [
+      [{ codec: "snappy" }, /unknown codec "snappy"/],
+      [{ clevel: 10 }, /clevel/],
+      [{ clevel: 1.5 }, /clevel/],
+      [{ typesize: 0 }, /typesize/],
+      [{ filters: ["shuffle", "nope"] }, /unknown filter "nope"/],
+      [{ filters: Array(7).fill("shuffle") }, /at most 6/],
+      [{ filters: ["trunc_prec"], typesize: 8 }, /precision/],
+      [{ filters: ["trunc_prec"], filtersMeta: [10], typesize: 2 }, /typesize 4 or 8/],
+      [{ splitmode: "sometimes" }, /splitmode/],
+      [{ codec: "zlib", useDict: true }, /useDict/],
+      [{ blocksize: -1 }, /blocksize/],
+    ];
+    for (const [options, message] of cases) {
+      await expect(compress(data, options as never)).rejects.toThrow(OptionsError);
+      await expect(compress(data, options as never)).rejects.toThrow(message);
+    }
+  });
+
+  it("rejects headers that lie about their sizes before calling wasm", async () => {
+    const chunk = await compress(data, { codec: "lz4" });
+    await expect(decompress(chunk.subarray(0, 10))).rejects.toThrow(/shorter than a chunk header/);
+    await expect(decompress(chunk.subarray(0, chunk.length - 1))).rejects.toThrow(FormatError);
+    await expect(decompress(chunk.subarray(0, chunk.length - 1))).rejects.toThrow(
+      /cbytes \d+ exceeds/,
+    );
+    const zeroBlock = chunk.slice();
+    new DataView(zeroBlock.buffer).setInt32(8, 0, true);
+    await expect(decompress(zeroBlock)).rejects.toThrow(/blocksize 0 out of range/);
+    expect(() => chunkInfo(new Uint8Array(32))).toThrow(/unknown chunk version 0/);
+  });
+
+  it("turns C-Blosc2 error codes into Blosc2Error with the operation and meaning", async () => {
+    const chunk = await compress(data, { codec: "zstd" });
+    const corrupt = chunk.slice();
+    // Damage the compressed streams, leaving the header intact.
+    for (let i = 64; i < corrupt.length; i += 7) corrupt[i] = (corrupt[i]! ^ 0x5a) & 0xff;
+    const err = await decompress(corrupt).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Blosc2Error);
+    const b = err as Blosc2Error;
+    expect(b.operation).toBe("decompress");
+    expect(b.code).toBeLessThan(0);
+    expect(b.message).toContain(b.meaning);
+    expect(b.meaning).not.toBe("unknown error");
+  });
+
+  it("checks item and block ranges", async () => {
+    const chunk = await compress(data, { blocksize: 8192 });
+    await expect(decompressItems(chunk, 9_995, 10)).rejects.toThrow(
+      /outside the chunk's 10000 items/,
+    );
+    await expect(decompressItems(chunk, -1, 1)).rejects.toThrow(OptionsError);
+    await expect(decompressBlocks(chunk, [10])).rejects.toThrow(
+      /block 10 outside the chunk's 10 blocks/,
+    );
+  });
+
+  it("replaces the instance after a trap, and later calls work", async () => {
+    const before = await blosc2Wasm();
+    const err = await withBlosc2("poke", (w) =>
+      w.exports.zb_decompress(0x7ffffff0, 1 << 30, 0x7ffffff0, 1 << 30),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WasmTrapError);
+    expect((err as Error).message).toMatch(/^poke: the WebAssembly module trapped/);
+    const after = await blosc2Wasm();
+    expect(after).not.toBe(before);
+    const chunk = await compress(data);
+    expect(new Float64Array((await decompress(chunk)).buffer)).toEqual(data);
+  });
+});
