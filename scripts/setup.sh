@@ -3,6 +3,13 @@
 # apt packages, the Python venv for fixtures, npm packages, the wasm build, the TypeScript build.
 # Each step is skipped when its inputs have not changed since it last succeeded.
 set -euo pipefail
+build=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) build=0 ;; # only what fixture generation needs: apt, venv, npm
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 state="$root/.setup"
@@ -45,6 +52,8 @@ if ! done_with npm "$npm_key" || [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$npm_key" > "$state/npm"
 fi
+
+[ "$build" = 1 ] || exit 0
 
 # 4. C-Blosc2 to WebAssembly (wasm/build.sh skips itself when up to date).
 bash wasm/build.sh

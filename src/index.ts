@@ -1,6 +1,7 @@
 export {
   asBytes,
   blosc2Version,
+  bytesEqual,
   type CompressOptions,
   compress,
   decompress,

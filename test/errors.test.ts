@@ -14,6 +14,20 @@ import {
 
 const data = new Float64Array(10_000).map((_, i) => Math.cos(i / 50));
 
+describe("dictionaries", () => {
+  it("are kept when C-Blosc2 can read them back, dropped when it cannot", async () => {
+    const smooth = new Float64Array(40_000).map((_, i) => Math.sin(i / 40) * 100);
+    const good = await compress(smooth, { codec: "zstd", useDict: true });
+    expect(chunkInfo(good).flags.dictionary).toBe(true);
+    expect(new Float64Array((await decompress(good)).buffer)).toEqual(smooth);
+    // LZ4 with typesize 1: C-Blosc2 writes a dictionary chunk it cannot decompress.
+    const bytes = new Uint8Array(smooth.buffer);
+    const fallback = await compress(bytes, { codec: "lz4", useDict: true, typesize: 1 });
+    expect(chunkInfo(fallback).flags.dictionary).toBe(false);
+    expect(await decompress(fallback)).toEqual(bytes);
+  });
+});
+
 describe("typed errors", () => {
   it("rejects bad compress options with OptionsError naming the option", async () => {
     const cases: [object, RegExp][] = [
@@ -29,6 +43,12 @@ describe("typed errors", () => {
       [{ codec: "zlib", useDict: true }, /useDict/],
       [{ blocksize: -1 }, /blocksize/],
     ];
+    const ragged = new Uint8Array(8 * 1000 + 3);
+    for (const filters of [["delta"], ["shuffle", "bytedelta"]] as const) {
+      await expect(compress(ragged, { typesize: 8, filters: [...filters] })).rejects.toThrow(
+        /filter needs a size that is a multiple of typesize \(8003 bytes, typesize 8\)/,
+      );
+    }
     for (const [options, message] of cases) {
       await expect(compress(data, options as never)).rejects.toThrow(OptionsError);
       await expect(compress(data, options as never)).rejects.toThrow(message);

@@ -39,7 +39,7 @@ if [ "$got" != "$BLOSC2_VERSION" ]; then
   exit 1
 fi
 
-flags=(-O3 -flto -DHAVE_ZLIB=1 -DHAVE_ZSTD=1 -DZSTD_DISABLE_ASM -DZSTD_MULTITHREAD=0
+flags=(-O3 -flto -DHAVE_ZLIB=1 -DHAVE_ZSTD=1 -DHAVE_PLUGINS=1 -DZSTD_DISABLE_ASM -DZSTD_MULTITHREAD=0
   -DZSTD_LEGACY_SUPPORT=0 -DNDEBUG)
 link=(-sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB
   -sINITIAL_MEMORY=16MB -sTOTAL_STACK=1MB -sERROR_ON_UNDEFINED_SYMBOLS=1
@@ -53,13 +53,17 @@ if [ -f "$out/blosc2.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" 
 fi
 
 export NODE_PATH=/usr/share/nodejs # emscripten's tools look for acorn there
+# The plugins hold the bytedelta filter (and int_trunc, ndcell, ndmean, the NDLZ codec), all
+# registered by blosc2_init when HAVE_PLUGINS is defined. ZFP is left out.
 sources=("$here/glue.c" "$b2"/blosc/*.c
+  "$b2"/plugins/{codecs,filters,tuners}/*-registry.c "$b2"/plugins/filters/*/[!t]*.c
+  "$b2"/plugins/codecs/ndlz/*.c
   "$libs/$LZ4_DIR/lz4.c" "$libs/$LZ4_DIR/lz4hc.c")
 for f in adler32 compress crc32 deflate infback inffast inflate inftrees trees uncompr zutil; do
   sources+=("$libs/$ZLIB_DIR/$f.c")
 done
 sources+=("$libs/$ZSTD_DIR"/{common,compress,decompress,dictBuilder}/*.c)
-includes=(-I"$b2/include" -I"$b2/blosc" -I"$libs/$LZ4_DIR" -I"$libs/$ZLIB_DIR"
+includes=(-I"$b2/include" -I"$b2/blosc" -I"$b2/plugins" -I"$b2" -I"$libs/$LZ4_DIR" -I"$libs/$ZLIB_DIR"
   -I"$libs/$ZSTD_DIR" -I"$libs/$ZSTD_DIR/common")
 
 obj="$out/obj"
@@ -82,5 +86,11 @@ if [ "$failed" != 0 ]; then
 fi
 emcc "${flags[@]}" "${link[@]}" "$obj"/*.o -o "$out/blosc2.wasm"
 rm -rf "$obj"
+# The licences of what is compiled in travel with the binary.
+rm -rf "$out/licenses"
+mkdir -p "$out/licenses"
+cp "$b2/LICENSE.txt" "$out/licenses/c-blosc2.txt"
+cp "$b2"/LICENSES/*.txt "$out/licenses/" 2>/dev/null || true
+cp "$libs/$ZLIB_DIR/LICENSE" "$out/licenses/zlib.txt" 2>/dev/null || true
 echo "$stamp" > "$out/.stamp"
 echo "wasm: built $out/blosc2.wasm ($(stat -c %s "$out/blosc2.wasm") bytes)"

@@ -3,7 +3,7 @@
 // (stack traces only with --debug); usage errors exit with 2.
 import { readFile } from "node:fs/promises";
 import { ZarrBlosc2Error } from "../errors.js";
-import { blosc2Version, type CodecName, compress, decompress } from "../index.js";
+import { blosc2Version, bytesEqual, type CodecName, compress, decompress } from "../index.js";
 import { sampleData } from "./sample.js";
 
 const HELP = `zarr-blosc2 — Blosc2 chunks and b2nd arrays for JavaScript
@@ -72,7 +72,7 @@ async function demo(args: string[]): Promise<void> {
     const options = { codec, clevel: 5, typesize: ts, filters: ["shuffle" as const] };
     const chunk = await compress(data, options);
     const restored = await decompress(chunk);
-    if (restored.length !== data.length || !restored.every((v, i) => v === data[i])) {
+    if (!bytesEqual(restored, data)) {
       throw new ZarrBlosc2Error(`demo: ${codec} did not round-trip the sample`);
     }
     const ct = await bestSeconds(3, () => compress(data, options));

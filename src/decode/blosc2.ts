@@ -44,7 +44,12 @@ export interface CompressOptions {
   blocksize?: number;
   /** Whether blocks are split into typesize streams (default "forward_compat", as C-Blosc2). */
   splitmode?: SplitMode;
-  /** Train and store a dictionary (zstd, lz4, lz4hc only; default false). */
+  /**
+   * Train and store a dictionary (zstd, lz4, lz4hc; default false). C-Blosc2 sometimes writes
+   * dictionary chunks it cannot read back (LZ4 at most typesizes, any codec on
+   * incompressible data); such a chunk is detected and written without a dictionary instead.
+   * `chunkInfo(chunk).flags.dictionary` tells which happened.
+   */
   useDict?: boolean;
 }
 
@@ -57,6 +62,13 @@ export function asBytes(data: ArrayBufferView | ArrayBuffer): Uint8Array {
   if (ArrayBuffer.isView(data))
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return new Uint8Array(data);
+}
+
+/** Byte-wise equality (a plain loop: fast, and works where Buffer does not exist). */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function isInt(value: unknown, min: number, max: number): value is number {
@@ -156,6 +168,14 @@ export async function compress(
       `compress: ${src.length} bytes exceeds the Blosc2 chunk limit of ${MAX_BUFFERSIZE}`,
     );
   }
+  // C-Blosc2's delta and bytedelta skip the trailing bytes of a ragged last item and write
+  // chunks that decode wrong (checked against native C-Blosc2 3.3.5 too): refuse them.
+  const itemwise = o.filters.find((f) => f === "delta" || f === "bytedelta");
+  if (itemwise && src.length % o.typesize !== 0) {
+    throw new OptionsError(
+      `compress: the ${itemwise} filter needs a size that is a multiple of typesize (${src.length} bytes, typesize ${o.typesize})`,
+    );
+  }
   const params = new Int32Array(18);
   params.set([
     CODEC_IDS[o.codec],
@@ -170,7 +190,15 @@ export async function compress(
     // bytedelta reads its typesize from the meta byte.
     params[12 + i] = o.filtersMeta[i] || (f === "bytedelta" ? o.typesize : 0);
   });
-  // With an empty filter slot list C-Blosc2 would not shuffle; that is what "filters: []" means.
+  const chunk = await compressWith(src, params);
+  if (o.useDict && !(await decodesTo(chunk, src))) {
+    params[5] = 0;
+    return compressWith(src, params);
+  }
+  return chunk;
+}
+
+function compressWith(src: Uint8Array, params: Int32Array): Promise<Uint8Array> {
   return withBlosc2("compress", (wasm) => {
     const destsize = src.length + EXTENDED_HEADER_LENGTH;
     let srcPtr = 0;
@@ -189,6 +217,15 @@ export async function compress(
       free(wasm, srcPtr, destPtr, paramsPtr);
     }
   });
+}
+
+/** Whether `chunk` decompresses to exactly `expected` (any decode error counts as no). */
+async function decodesTo(chunk: Uint8Array, expected: Uint8Array): Promise<boolean> {
+  try {
+    return bytesEqual(await decompress(chunk), expected);
+  } catch {
+    return false;
+  }
 }
 
 function free(wasm: Blosc2Wasm, ...ptrs: number[]): void {
@@ -247,7 +284,16 @@ export async function decompressItems(
       `decompressItems: items [${start}, ${start + nitems}) outside the chunk's ${total} items`,
     );
   }
+  const lo = start * info.typesize;
   const size = nitems * info.typesize;
+  if (needsBlockZero(info) && size > 0) {
+    // C-Blosc2's getitem undoes delta against its scratch buffer, not block 0: go through
+    // the masked path, which decodes block 0 first.
+    const first = Math.floor(lo / info.blocksize);
+    const last = Math.floor((lo + size - 1) / info.blocksize);
+    const blocks = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+    return (await decompressBlocks(chunk, blocks)).slice(lo, lo + size);
+  }
   return withBlosc2("decompressItems", (wasm) => {
     let srcPtr = 0;
     let destPtr = 0;
@@ -266,9 +312,17 @@ export async function decompressItems(
 }
 
 /**
+ * Delta is undone relative to the chunk's decoded block 0, so any partial decode of a
+ * delta-filtered chunk must decode block 0 too (memcpyed and special chunks hold no deltas).
+ */
+export function needsBlockZero(info: ChunkInfo): boolean {
+  return info.filters.includes("delta") && !info.flags.memcpyed && info.special === "none";
+}
+
+/**
  * Decodes only the blocks listed in `blocks` (indices into the chunk's C-order block list).
  * Resolves to a buffer of the chunk's full `nbytes` where only those blocks hold data; the
- * rest is zero. Delta-filtered chunks are handled by C-Blosc2 (it decodes block 0 as needed).
+ * rest is zero. For delta-filtered chunks block 0 is decoded as well (see needsBlockZero).
  */
 export async function decompressBlocks(
   chunk: Uint8Array,
@@ -284,6 +338,7 @@ export async function decompressBlocks(
     }
     mask[b] = 0;
   }
+  if (needsBlockZero(info) && mask.length > 0) mask[0] = 0;
   return withBlosc2("decompressBlocks", (wasm) => {
     let srcPtr = 0;
     let destPtr = 0;

@@ -83,6 +83,9 @@ function imports(getMemory: () => WebAssembly.Memory): WebAssembly.Imports {
       emscripten_notify_memory_growth: () => {},
       __syscall_ftruncate64: () => -WASI_ENOSYS,
       _msync_js: () => -WASI_ENOSYS,
+      // C-Blosc2 can load plugins from shared libraries; there are none in wasm.
+      _dlopen_js: () => 0,
+      _dlsym_js: () => 0,
     },
   };
 }
