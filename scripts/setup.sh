@@ -49,7 +49,9 @@ fi
 npm_key=$(digest package-lock.json; node --version)
 if ! done_with npm "$npm_key" || [ ! -d node_modules ]; then
   log "installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # Not `npm ci`: npm 11 leaves other platforms' optional packages (biome's binaries) out of
+  # the lock file and then refuses it. --no-save keeps package-lock.json as committed.
+  npm install --no-audit --no-fund --no-save --loglevel=error
   echo "$npm_key" > "$state/npm"
 fi
 
