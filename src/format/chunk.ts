@@ -97,9 +97,14 @@ export interface ChunkInfo {
 
 /**
  * Parses and checks a chunk header. Throws FormatError when the header is inconsistent with
- * itself or with the buffer (e.g. cbytes larger than the bytes at hand).
+ * itself or with the buffer (e.g. cbytes larger than the bytes at hand). With `headerOnly`,
+ * `chunk` may be just the first bytes of a longer chunk.
  */
-export function chunkInfo(chunk: Uint8Array, source = "chunk"): ChunkInfo {
+export function chunkInfo(
+  chunk: Uint8Array,
+  source = "chunk",
+  options: { headerOnly?: boolean } = {},
+): ChunkInfo {
   if (chunk.length < MIN_HEADER_LENGTH) {
     throw new FormatError(source, `${chunk.length} bytes is shorter than a chunk header (16)`);
   }
@@ -123,7 +128,7 @@ export function chunkInfo(chunk: Uint8Array, source = "chunk"): ChunkInfo {
       `cbytes ${cbytes} is smaller than the ${headerLength}-byte header`,
     );
   }
-  if (cbytes > chunk.length) {
+  if (!options.headerOnly && cbytes > chunk.length) {
     throw new FormatError(source, `cbytes ${cbytes} exceeds the ${chunk.length} bytes available`);
   }
   if (chunk.length < headerLength) {
