@@ -1,0 +1,211 @@
+// A local static HTTP server for tests: HEAD, single-range GET, and ways to misbehave on purpose.
+
+import { open, realpath, stat } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { resolve, sep } from "node:path";
+
+export interface RecordedRequest {
+  method: string;
+  /** The request path as sent (with the query string, if any). */
+  path: string;
+  /** The Range header, if any. */
+  range?: string;
+  /** The status answered (0 if the client went away before the answer). */
+  status: number;
+  /** Body bytes sent. */
+  bytes: number;
+}
+
+export interface TestServer {
+  /** Base URL without a trailing slash, e.g. "http://127.0.0.1:40123". */
+  url: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** Answer every GET with 200 and the whole file, as if Range were not supported. */
+  ignoreRange?: boolean;
+  /** Answer every request with this status (and a short text body for GET). */
+  status?: number;
+  /** Answer HEAD with 405 Method Not Allowed. */
+  noHead?: boolean;
+  /** Send at most this many body bytes (Content-Length says so too; Content-Range is unchanged). */
+  truncateBodyTo?: number;
+  /** Wait this long before answering each request. */
+  delayMs?: number;
+}
+
+/** Parses a single "bytes=a-b", "bytes=a-" or "bytes=-n". undefined: malformed (ignore it). */
+function parseRange(
+  header: string,
+  size: number,
+): { start: number; end: number } | "unsatisfiable" | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === "" && m[2] === "")) return undefined;
+  if (m[1] === "") {
+    const n = Number(m[2]);
+    if (n === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === "" ? size - 1 : Number(m[2]);
+  if (end < start) return undefined;
+  if (start >= size) return "unsatisfiable";
+  return { start, end: Math.min(end, size - 1) };
+}
+
+export async function startServer(root: string, options: ServerOptions = {}): Promise<TestServer> {
+  const rootDir = await realpath(resolve(root));
+  const requests: RecordedRequest[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+
+  async function resolveFile(pathname: string): Promise<string | undefined> {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      return undefined;
+    }
+    if (decoded.includes("\0")) return undefined;
+    const full = resolve(rootDir, `.${decoded}`);
+    if (full !== rootDir && !full.startsWith(rootDir + sep)) return undefined;
+    try {
+      // Symbolic links must not lead outside the root either.
+      const real = await realpath(full);
+      if (real !== rootDir && !real.startsWith(rootDir + sep)) return undefined;
+      return real;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function readSlice(path: string, start: number, length: number): Promise<Buffer> {
+    const handle = await open(path, "r");
+    try {
+      const buf = Buffer.alloc(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await handle.read(buf, got, length - got, start + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return buf.subarray(0, got);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: RecordedRequest,
+  ): Promise<void> {
+    const send = (status: number, headers: Record<string, string | number>, body?: Buffer) => {
+      if (res.destroyed || closed) return;
+      let payload = body && req.method !== "HEAD" ? body : undefined;
+      if (payload && options.truncateBodyTo !== undefined) {
+        payload = payload.subarray(0, Math.max(0, options.truncateBodyTo));
+      }
+      const contentLength =
+        req.method === "HEAD" ? (headers["Content-Length"] ?? 0) : (payload?.length ?? 0);
+      res.writeHead(status, { ...headers, "Content-Length": contentLength });
+      record.status = status;
+      record.bytes = payload?.length ?? 0;
+      res.end(payload);
+    };
+    const text = (status: number, message: string) =>
+      send(status, { "Content-Type": "text/plain" }, Buffer.from(`${message}\n`));
+
+    if (options.status !== undefined) return text(options.status, `status ${options.status}`);
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return send(405, { Allow: "GET, HEAD" });
+    }
+    if (req.method === "HEAD" && options.noHead) return send(405, { Allow: "GET" });
+    const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+    const file = await resolveFile(pathname);
+    if (file === undefined) return text(404, "not found");
+    const info = await stat(file);
+    if (!info.isFile()) return text(404, "not found");
+    const size = info.size;
+    const base = {
+      "Content-Type": "application/octet-stream",
+      "Accept-Ranges": "bytes",
+    };
+    const rangeHeader = req.headers.range;
+    const range =
+      rangeHeader !== undefined && !options.ignoreRange ? parseRange(rangeHeader, size) : undefined;
+    if (range === "unsatisfiable") {
+      return send(416, { ...base, "Content-Range": `bytes */${size}` });
+    }
+    if (range === undefined) {
+      if (req.method === "HEAD") return send(200, { ...base, "Content-Length": size });
+      return send(200, base, await readSlice(file, 0, size));
+    }
+    const length = range.end - range.start + 1;
+    const headers = { ...base, "Content-Range": `bytes ${range.start}-${range.end}/${size}` };
+    if (req.method === "HEAD") return send(206, { ...headers, "Content-Length": length });
+    return send(206, headers, await readSlice(file, range.start, length));
+  }
+
+  const server = createServer((req, res) => {
+    const record: RecordedRequest = {
+      method: req.method ?? "",
+      path: req.url ?? "",
+      status: 0,
+      bytes: 0,
+    };
+    if (req.headers.range !== undefined) record.range = req.headers.range;
+    requests.push(record);
+    const run = () => {
+      answer(req, res, record).catch((err: unknown) => {
+        if (res.destroyed || closed) return;
+        if (!res.headersSent) {
+          record.status = 500;
+          res.writeHead(500, { "Content-Type": "text/plain" });
+          res.end(`${String(err)}\n`);
+        } else {
+          res.destroy();
+        }
+      });
+    };
+    if (options.delayMs !== undefined && options.delayMs > 0) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        run();
+      }, options.delayMs);
+      timers.add(timer);
+    } else {
+      run();
+    }
+  });
+
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolvePromise();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close() {
+      if (closing === undefined) {
+        closed = true;
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        closing = new Promise<void>((resolvePromise, reject) => {
+          server.close((err) => (err ? reject(err) : resolvePromise()));
+          server.closeAllConnections();
+        });
+      }
+      return closing;
+    },
+  };
+}
