@@ -1,4 +1,11 @@
 export {
+  B2ndArray,
+  type GetResult,
+  type GetStats,
+  type OpenB2ndOptions,
+  openB2nd,
+} from "./decode/b2nd-read.js";
+export {
   asBytes,
   blosc2Version,
   bytesEqual,
@@ -27,3 +34,19 @@ export {
   type FilterName,
   type SpecialKind,
 } from "./format/chunk.js";
+export {
+  arrayFor,
+  type DType,
+  parseDtype,
+  type TypedArray,
+  toNativeByteOrder,
+} from "./format/dtype.js";
+export {
+  type ByteSource,
+  type DirectorySource,
+  MemorySource,
+  openSource,
+  SourceError,
+  type SourceStats,
+} from "./io/source.js";
+export { type DimSelection, type Selection, type Slice, slice } from "./plan/selection.js";

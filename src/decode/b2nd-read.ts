@@ -1,0 +1,612 @@
+// openB2nd: a b2nd array behind a ByteSource, and get(selection), which reads and decodes
+// only the chunks and inner blocks a selection touches (plan in src/plan, bytes in src/io).
+import { FormatError, OptionsError } from "../errors.js";
+import { type B2ndMeta, parseB2ndMeta } from "../format/b2nd-meta.js";
+import { type ChunkInfo, chunkInfo, EXTENDED_HEADER_LENGTH } from "../format/chunk.js";
+import { arrayFor, type DType, type TypedArray } from "../format/dtype.js";
+import {
+  type ChunkOffset,
+  FRAME_PREFIX_LENGTH,
+  type FrameHeader,
+  framePrefix,
+  indexOffset,
+  parseChunkOffsets,
+  parseFrameHeader,
+  parseTrailer,
+  TRAILER_TAIL_LENGTH,
+  trailerLength,
+} from "../format/frame.js";
+import { toPlain, unpack } from "../format/msgpack.js";
+import {
+  type ByteSource,
+  type DirectorySource,
+  isDirectorySource,
+  newStats,
+  openSource,
+  type SourceStats,
+} from "../io/source.js";
+import {
+  blockByteRanges,
+  blockGrid,
+  type ChunkPlan,
+  chunkGrid,
+  planRead,
+} from "../plan/b2nd-plan.js";
+import { cStrides, normalizeSelection, resultShape, type Selection } from "../plan/selection.js";
+import { decompress, decompressBlocks, needsBlockZero } from "./blosc2.js";
+
+export interface OpenB2ndOptions {
+  /** Merge block byte ranges closer than this many bytes into one read (default 64 KiB). */
+  mergeGap?: number;
+  /** Refuse any single allocation (chunk, index, result) above this size (default 2 GiB). */
+  maxDecodedBytes?: number;
+  /** How many chunks are fetched at once (default 4). */
+  concurrency?: number;
+  /** Shared counters for the source's reads (a new set by default). */
+  stats?: SourceStats;
+  /** fetch implementation and headers for HTTP(S) sources. */
+  fetch?: typeof fetch;
+  headers?: Record<string, string>;
+}
+
+export interface GetStats {
+  /** Chunks the selection touches. */
+  chunksTouched: number;
+  /** Blocks decompressed (delta-filtered chunks also decode block 0). */
+  blocksDecoded: number;
+  /** Bytes read from the source by this call. */
+  bytesRead: number;
+  /** Read requests made by this call. */
+  requests: number;
+}
+
+export interface GetResult {
+  /**
+   * Values in C order. Native typed array for little-endian dtypes (bool as 0/1 Uint8Array,
+   * float16 as raw Uint16Array bits, complex as interleaved real/imaginary floats); for
+   * big-endian dtypes a Uint8Array of the stored bytes (see toNativeByteOrder).
+   */
+  data: TypedArray;
+  shape: number[];
+  /** Element strides of `data` (C order), as in zarrita. */
+  stride: number[];
+  stats: GetStats;
+}
+
+const DEFAULT_MAX = 2 ** 31;
+
+function prod(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a * b, 1);
+}
+
+/** Where the frame's bytes live: one file, or a sparse directory. */
+interface FrameStore {
+  frame: ByteSource;
+  dir?: DirectorySource;
+}
+
+export class B2ndArray {
+  readonly shape: number[];
+  readonly chunkShape: number[];
+  readonly blockShape: number[];
+  /** NumPy dtype string, e.g. "<f8". */
+  readonly dtype: string;
+  /** User attributes (python-blosc2's vlmeta). */
+  readonly attrs: Record<string, unknown>;
+  readonly dtypeInfo: DType;
+  readonly header: FrameHeader;
+  /** Per-chunk locations from the index. */
+  readonly offsets: ChunkOffset[];
+  private readonly chunkBytes: number;
+  private readonly blocksize: number;
+  private readonly nblocks: number;
+  private readonly chunkEnds: Map<number, number>;
+
+  constructor(
+    private readonly store: FrameStore,
+    readonly name: string,
+    meta: B2ndMeta,
+    header: FrameHeader,
+    offsets: ChunkOffset[],
+    attrs: Record<string, unknown>,
+    private readonly options: Required<
+      Pick<OpenB2ndOptions, "mergeGap" | "maxDecodedBytes" | "concurrency">
+    >,
+  ) {
+    this.shape = meta.shape;
+    this.chunkShape = meta.chunkShape;
+    this.blockShape = meta.blockShape;
+    this.dtypeInfo = meta.dtype;
+    this.dtype = meta.dtype.name;
+    this.header = header;
+    this.offsets = offsets;
+    this.attrs = attrs;
+    const padded = meta.chunkShape.map(
+      (c, d) => Math.ceil(c / meta.blockShape[d]!) * meta.blockShape[d]!,
+    );
+    this.chunkBytes = prod(padded) * meta.dtype.itemsize;
+    this.blocksize = prod(meta.blockShape) * meta.dtype.itemsize;
+    this.nblocks = prod(blockGrid(meta));
+    // A contiguous frame's chunk ends where the next chunk (or the index) starts.
+    this.chunkEnds = new Map();
+    if (!header.sparse) {
+      const starts = [
+        ...new Set(offsets.flatMap((o) => (o.kind === "data" ? [o.offset] : []))),
+      ].sort((a, b) => a - b);
+      starts.forEach((s, i) => {
+        this.chunkEnds.set(s, i + 1 < starts.length ? starts[i + 1]! : header.cbytes);
+      });
+    }
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Stats of the underlying source (cumulative over the array's life). */
+  get sourceStats(): SourceStats {
+    return this.store.frame.stats;
+  }
+
+  /** Reads `selection` (zarrita-style; null or omitted reads everything). */
+  async get(selection?: Selection, options: { signal?: AbortSignal } = {}): Promise<GetResult> {
+    const ranges = normalizeSelection(selection, this.shape);
+    const shape = resultShape(ranges);
+    const itemsize = this.dtypeInfo.itemsize;
+    const outBytes = prod(shape) * itemsize;
+    this.checkSize(outBytes, "result");
+    const out = new Uint8Array(outBytes);
+    const plan = planRead(this, ranges);
+    const stats = this.store.frame.stats;
+    const before = { bytesRead: stats.bytesRead, requests: stats.requests };
+    let blocksDecoded = 0;
+    const ctx = {
+      out,
+      outStrides: this.outStrides(ranges, shape),
+      bgrid: plan.blocksPerChunk,
+      bstrides: cStrides(this.blockShape),
+      steps: ranges.map((r) => r.step),
+    };
+    let next = 0;
+    const worker = async () => {
+      while (next < plan.chunks.length) {
+        const cp = plan.chunks[next++]!;
+        options.signal?.throwIfAborted();
+        const { blocks, decoded } = await this.readChunkBlocks(cp, options.signal);
+        blocksDecoded += decoded;
+        for (const b of cp.blocks) copyBlock(ctx, cp, b, blocks(b), itemsize);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.options.concurrency, plan.chunks.length) }, worker),
+    );
+    const data = this.dtypeInfo.littleEndian ? arrayFor(this.dtypeInfo, out) : out;
+    return {
+      data,
+      shape,
+      stride: cStrides(shape),
+      stats: {
+        chunksTouched: plan.chunks.length,
+        blocksDecoded,
+        bytesRead: stats.bytesRead - before.bytesRead,
+        requests: stats.requests - before.requests,
+      },
+    };
+  }
+
+  /** Output strides (in elements) per source dimension; dropped dimensions get 0. */
+  private outStrides(ranges: ReturnType<typeof normalizeSelection>, shape: number[]): number[] {
+    const strides = cStrides(shape);
+    let k = 0;
+    return ranges.map((r) => (r.keep ? strides[k++]! : 0));
+  }
+
+  private checkSize(bytes: number, what: string): void {
+    if (bytes > this.options.maxDecodedBytes) {
+      throw new OptionsError(
+        `${this.name}: the ${what} needs ${bytes} bytes, above maxDecodedBytes (${this.options.maxDecodedBytes})`,
+      );
+    }
+  }
+
+  private chunkSource(offset: number): {
+    source: ByteSource;
+    base: number;
+    end: number | undefined;
+  } {
+    if (this.store.dir) {
+      const file = `${offset.toString(16).toUpperCase().padStart(8, "0")}.chunk`;
+      return { source: this.store.dir.file(file), base: 0, end: undefined };
+    }
+    const base = this.header.headerLength + offset;
+    return {
+      source: this.store.frame,
+      base,
+      end: this.header.headerLength + this.chunkEnds.get(offset)!,
+    };
+  }
+
+  /**
+   * Fetches and decodes the blocks of one chunk the plan needs. Returns a lookup from block
+   * index to its decoded bytes, and how many blocks were decoded.
+   */
+  private async readChunkBlocks(
+    cp: ChunkPlan,
+    signal: AbortSignal | undefined,
+  ): Promise<{ blocks: (b: number) => Uint8Array; decoded: number }> {
+    const where = `${this.name} chunk ${cp.chunk}`;
+    const loc = this.offsets[cp.chunk];
+    if (loc === undefined)
+      throw new FormatError(this.name, `chunk ${cp.chunk} is missing from the index`);
+    if (loc.kind !== "data") {
+      const fill = this.fillBlock(loc.kind, where);
+      return { blocks: () => fill, decoded: 0 };
+    }
+    const { source, base, end } = this.chunkSource(loc.offset);
+    // A whole chunk of a contiguous frame is one read (its extent is known); otherwise the
+    // header and block starts come first.
+    const firstLength =
+      end === undefined
+        ? EXTENDED_HEADER_LENGTH
+        : cp.whole
+          ? end - base
+          : Math.min(EXTENDED_HEADER_LENGTH + 4 * this.nblocks, end - base);
+    const head = await source.read(base, firstLength, { signal });
+    const info = chunkInfo(head, where, { headerOnly: true });
+    this.checkChunk(info, where, end === undefined ? undefined : end - base);
+
+    const whole =
+      cp.whole || info.special !== "none" || info.flags.variableBlocks || info.flags.memcpyed;
+    let chunk: Uint8Array;
+    if (whole || cp.blocks.length === this.nblocks) {
+      // Whole-chunk path: every block is needed (or the chunk is special or tiny).
+      chunk = new Uint8Array(info.cbytes);
+      chunk.set(head.subarray(0, Math.min(head.length, info.cbytes)));
+      if (info.cbytes > head.length) {
+        chunk.set(
+          await source.read(base + head.length, info.cbytes - head.length, { signal }),
+          head.length,
+        );
+      }
+      if (info.special !== "none" || info.flags.variableBlocks) {
+        const all = await decompress(chunk);
+        this.checkDecoded(all, where);
+        return {
+          blocks: (b) => all.subarray(b * this.blocksize, (b + 1) * this.blocksize),
+          decoded: this.nblocks,
+        };
+      }
+      if (info.flags.memcpyed) {
+        const raw = chunk.subarray(EXTENDED_HEADER_LENGTH);
+        return {
+          blocks: (b) => raw.subarray(b * this.blocksize, (b + 1) * this.blocksize),
+          decoded: cp.blocks.length,
+        };
+      }
+    } else {
+      chunk = await this.readPartialChunk(source, base, head, info, cp.blocks, where, signal);
+    }
+    const wanted = needsBlockZero(info) && !cp.blocks.includes(0) ? [0, ...cp.blocks] : cp.blocks;
+    const decodedChunk =
+      wanted.length === this.nblocks
+        ? await decompress(chunk)
+        : await decompressBlocks(chunk, wanted);
+    this.checkDecoded(decodedChunk, where);
+    return {
+      blocks: (b) => decodedChunk.subarray(b * this.blocksize, (b + 1) * this.blocksize),
+      decoded: wanted.length,
+    };
+  }
+
+  /** A chunk buffer holding the header, block starts, dictionary and only the wanted blocks. */
+  private async readPartialChunk(
+    source: ByteSource,
+    base: number,
+    head: Uint8Array,
+    info: ChunkInfo,
+    blocks: number[],
+    where: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array> {
+    const tableEnd = EXTENDED_HEADER_LENGTH + 4 * this.nblocks;
+    if (info.cbytes < tableEnd)
+      throw new FormatError(
+        where,
+        `cbytes ${info.cbytes} cannot hold ${this.nblocks} block starts`,
+      );
+    const chunk = new Uint8Array(info.cbytes);
+    chunk.set(head.subarray(0, Math.min(head.length, tableEnd)));
+    if (head.length < tableEnd) {
+      chunk.set(
+        await source.read(base + head.length, tableEnd - head.length, { signal }),
+        head.length,
+      );
+    }
+    let dataStart = tableEnd;
+    if (info.flags.dictionary) {
+      if (info.cbytes < tableEnd + 4) throw new FormatError(where, "dictionary size is missing");
+      const sizeBytes = await source.read(base + tableEnd, 4, { signal });
+      const dictSize = new DataView(sizeBytes.buffer, sizeBytes.byteOffset, 4).getInt32(0, true);
+      if (dictSize < 0 || tableEnd + 4 + dictSize > info.cbytes) {
+        throw new FormatError(
+          where,
+          `dictionary size ${dictSize} runs past the chunk (${info.cbytes} bytes)`,
+        );
+      }
+      chunk.set(sizeBytes, tableEnd);
+      chunk.set(await source.read(base + tableEnd + 4, dictSize, { signal }), tableEnd + 4);
+      dataStart = tableEnd + 4 + dictSize;
+    }
+    const bstarts = new Int32Array(this.nblocks);
+    const view = new DataView(chunk.buffer, EXTENDED_HEADER_LENGTH, 4 * this.nblocks);
+    for (let i = 0; i < this.nblocks; i++) bstarts[i] = view.getInt32(4 * i, true);
+    for (let i = 0; i < this.nblocks; i++) {
+      if (bstarts[i]! < dataStart)
+        throw new FormatError(where, `block ${i} starts at ${bstarts[i]}, inside the header`);
+    }
+    const wanted = needsBlockZero(info) && !blocks.includes(0) ? [0, ...blocks] : blocks;
+    const ranges = blockByteRanges(bstarts, info.cbytes, wanted, this.options.mergeGap, where);
+    await Promise.all(
+      ranges.map(async (r) => {
+        chunk.set(await source.read(base + r.start, r.end - r.start, { signal }), r.start);
+      }),
+    );
+    return chunk;
+  }
+
+  private checkChunk(info: ChunkInfo, where: string, extent: number | undefined): void {
+    if (extent !== undefined && info.cbytes > extent) {
+      throw new FormatError(
+        where,
+        `cbytes ${info.cbytes} runs past the chunk's ${extent} bytes in the frame`,
+      );
+    }
+    if (info.nbytes !== this.chunkBytes) {
+      throw new FormatError(
+        where,
+        `holds ${info.nbytes} bytes, b2nd metadata implies ${this.chunkBytes}`,
+      );
+    }
+    if (info.special === "none" && !info.flags.memcpyed && info.blocksize !== this.blocksize) {
+      throw new FormatError(
+        where,
+        `blocksize ${info.blocksize} differs from the b2nd block (${this.blocksize} bytes)`,
+      );
+    }
+    this.checkSize(info.nbytes, "chunk");
+  }
+
+  private checkDecoded(decoded: Uint8Array, where: string): void {
+    if (decoded.length !== this.chunkBytes) {
+      throw new FormatError(
+        where,
+        `decoded to ${decoded.length} bytes, expected ${this.chunkBytes}`,
+      );
+    }
+  }
+
+  /** One block's worth of a special chunk's value. */
+  private fillBlock(kind: "zeros" | "nan" | "uninit", where: string): Uint8Array {
+    const block = new Uint8Array(this.blocksize);
+    if (kind !== "nan") return block; // uninitialized chunks read as zeros
+    const { kind: k, itemsize, littleEndian } = this.dtypeInfo;
+    if (k !== "f" && k !== "c") throw new FormatError(where, `NaN chunk in a ${this.dtype} array`);
+    const unit = k === "c" ? itemsize / 2 : itemsize;
+    const nan = new Uint8Array(unit);
+    const v = new DataView(nan.buffer);
+    if (unit === 2) v.setUint16(0, 0x7e00, littleEndian);
+    else if (unit === 4) v.setFloat32(0, Number.NaN, littleEndian);
+    else v.setFloat64(0, Number.NaN, littleEndian);
+    for (let i = 0; i < block.length; i += unit) block.set(nan, i);
+    return block;
+  }
+}
+
+interface CopyContext {
+  out: Uint8Array;
+  outStrides: number[];
+  bgrid: number[];
+  bstrides: number[];
+  steps: number[];
+}
+
+/** Copies the part of the selection that lies in block `b` of chunk `cp` into the output. */
+function copyBlock(
+  ctx: CopyContext,
+  cp: ChunkPlan,
+  b: number,
+  block: Uint8Array,
+  itemsize: number,
+): void {
+  const ndim = cp.segments.length;
+  const counts = new Array<number>(ndim);
+  const outStart = new Array<number>(ndim);
+  const inStart = new Array<number>(ndim);
+  let rest = b;
+  for (let d = ndim - 1; d >= 0; d--) {
+    const bc = rest % ctx.bgrid[d]!;
+    rest = Math.floor(rest / ctx.bgrid[d]!);
+    const seg = cp.segments[d]!.find((s) => s.block === bc);
+    if (!seg) return; // not part of the selection (cannot happen for planned blocks)
+    counts[d] = seg.k1 - seg.k0;
+    outStart[d] = seg.k0;
+    inStart[d] = seg.local;
+  }
+  let o0 = 0;
+  let i0 = 0;
+  for (let d = 0; d < ndim; d++) {
+    o0 += outStart[d]! * ctx.outStrides[d]!;
+    i0 += inStart[d]! * ctx.bstrides[d]!;
+  }
+  const last = ndim - 1;
+  const innerCount = ndim === 0 ? 1 : counts[last]!;
+  const innerOutStride = ndim === 0 ? 0 : ctx.outStrides[last]! * itemsize;
+  const innerInStride = ndim === 0 ? 0 : ctx.steps[last]! * ctx.bstrides[last]! * itemsize;
+  const contiguous = innerOutStride === itemsize && innerInStride === itemsize;
+  const { out } = ctx;
+  const idx = new Array<number>(Math.max(ndim - 1, 0)).fill(0);
+  for (;;) {
+    let o = o0;
+    let i = i0;
+    for (let d = 0; d < ndim - 1; d++) {
+      o += idx[d]! * ctx.outStrides[d]!;
+      i += idx[d]! * ctx.steps[d]! * ctx.bstrides[d]!;
+    }
+    let ob = o * itemsize;
+    let ib = i * itemsize;
+    if (contiguous) {
+      out.set(block.subarray(ib, ib + innerCount * itemsize), ob);
+    } else {
+      for (let k = 0; k < innerCount; k++) {
+        for (let j = 0; j < itemsize; j++) out[ob + j] = block[ib + j]!;
+        ob += innerOutStride;
+        ib += innerInStride;
+      }
+    }
+    let d = ndim - 2;
+    while (d >= 0 && ++idx[d]! === counts[d]!) idx[d--] = 0;
+    if (d < 0) break;
+  }
+}
+
+/** Reads the frame header, the chunk index and the trailer with a bounded number of reads. */
+async function readFrame(frame: ByteSource, name: string, maxBytes: number) {
+  const size = await frame.size();
+  const first = await frame.read(0, Math.min(size, 8192));
+  const { headerLength, frameLength } = framePrefix(
+    first.subarray(0, Math.min(first.length, FRAME_PREFIX_LENGTH)),
+    name,
+  );
+  if (frameLength > size)
+    throw new FormatError(name, `frame length ${frameLength} exceeds the ${size} bytes available`);
+  let headerBytes = first;
+  if (headerLength > first.length) {
+    if (headerLength > maxBytes)
+      throw new FormatError(name, `header of ${headerLength} bytes is above the limit`);
+    headerBytes = new Uint8Array(headerLength);
+    headerBytes.set(first);
+    headerBytes.set(await frame.read(first.length, headerLength - first.length), first.length);
+  }
+  const header = parseFrameHeader(headerBytes, name);
+  // The index and the trailer sit at the end: read from the index to the end at once.
+  const start = indexOffset(header);
+  if (start + EXTENDED_HEADER_LENGTH + TRAILER_TAIL_LENGTH > frameLength) {
+    throw new FormatError(
+      name,
+      `chunk index offset ${start} is past the end of the frame (${frameLength})`,
+    );
+  }
+  if (frameLength - start > maxBytes) {
+    throw new FormatError(
+      name,
+      `index and trailer (${frameLength - start} bytes) are above maxDecodedBytes`,
+    );
+  }
+  const tail =
+    start + (frameLength - start) <= first.length
+      ? first.subarray(start, frameLength)
+      : await frame.read(start, frameLength - start);
+  const trailerLen = trailerLength(tail, frameLength, name);
+  const indexLength = tail.length - trailerLen;
+  if (indexLength < EXTENDED_HEADER_LENGTH)
+    throw new FormatError(name, "no room for the chunk index");
+  const indexChunk = tail.subarray(0, indexLength);
+  const indexInfo = chunkInfo(indexChunk, `${name} chunk index`);
+  if (indexInfo.nbytes % 8 !== 0)
+    throw new FormatError(name, `chunk index holds ${indexInfo.nbytes} bytes, not int64s`);
+  if (indexInfo.nbytes > maxBytes)
+    throw new FormatError(name, "chunk index is above maxDecodedBytes");
+  const trailer = tail.subarray(indexLength);
+  return { header, indexChunk, nchunks: indexInfo.nbytes / 8, trailer };
+}
+
+async function decodeAttrs(trailer: Uint8Array, name: string): Promise<Record<string, unknown>> {
+  const attrs: Record<string, unknown> = {};
+  let layers: Map<string, Uint8Array>;
+  try {
+    layers = parseTrailer(trailer, `${name} trailer`);
+  } catch (err) {
+    if (err instanceof FormatError) throw err;
+    throw new FormatError(name, `unreadable trailer: ${(err as Error).message}`);
+  }
+  for (const [key, content] of layers) {
+    // Each variable-length metalayer is a Blosc2 chunk holding one msgpack value.
+    const packed = await decompress(content);
+    attrs[key] = toPlain(unpack(packed, `${name} attribute "${key}"`));
+  }
+  return attrs;
+}
+
+/**
+ * Opens a b2nd array (a contiguous .b2nd frame, or a sparse frame directory) from bytes, a
+ * local path (Node), a URL (HTTP range requests) or a ByteSource. Opening reads the header,
+ * the chunk index and the trailer only (at most 4 requests for HTTP).
+ */
+export async function openB2nd(
+  input: string | URL | Uint8Array | ArrayBuffer | ByteSource | DirectorySource,
+  options: OpenB2ndOptions = {},
+): Promise<B2ndArray> {
+  const stats = options.stats ?? newStats();
+  const opened = await openSource(input, {
+    stats,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.headers ? { headers: options.headers } : {}),
+  });
+  const store: FrameStore = isDirectorySource(opened)
+    ? { frame: opened.file("chunks.b2frame"), dir: opened }
+    : { frame: opened };
+  const name = store.dir ? store.dir.name : store.frame.name;
+  const maxDecodedBytes = options.maxDecodedBytes ?? DEFAULT_MAX;
+  const { header, indexChunk, nchunks, trailer } = await readFrame(
+    store.frame,
+    name,
+    maxDecodedBytes,
+  );
+  if (header.sparse !== (store.dir !== undefined)) {
+    throw new FormatError(
+      name,
+      header.sparse
+        ? "sparse frame header outside a directory"
+        : "contiguous frame found in a sparse directory",
+    );
+  }
+  const metaBytes = header.metalayers.get("b2nd") ?? header.metalayers.get("caterva");
+  if (!metaBytes) throw new FormatError(name, "not a b2nd array (no b2nd or caterva metalayer)");
+  const meta = parseB2ndMeta(metaBytes, header.typesize, `${name} b2nd metalayer`);
+  const expectedChunks = prod(chunkGrid(meta));
+  if (nchunks !== expectedChunks) {
+    throw new FormatError(
+      name,
+      `chunk index has ${nchunks} chunks, the b2nd shape implies ${expectedChunks}`,
+    );
+  }
+  if (header.typesize !== Math.min(meta.dtype.itemsize, 255) && nchunks > 0) {
+    throw new FormatError(
+      name,
+      `frame typesize ${header.typesize} disagrees with dtype ${meta.dtype.name}`,
+    );
+  }
+  const offsets =
+    nchunks === 0
+      ? []
+      : parseChunkOffsets(await decompress(indexChunk), nchunks, `${name} chunk index`);
+  if (!header.sparse) {
+    for (const [i, o] of offsets.entries()) {
+      if (o.kind === "data" && o.offset + EXTENDED_HEADER_LENGTH > header.cbytes) {
+        throw new FormatError(
+          name,
+          `chunk ${i} offset ${o.offset} is past the chunk data (${header.cbytes} bytes)`,
+        );
+      }
+    }
+  }
+  const attrs =
+    header.hasVlmetalayers || trailer.length > TRAILER_TAIL_LENGTH
+      ? await decodeAttrs(trailer, name)
+      : {};
+  return new B2ndArray(store, name, meta, header, offsets, attrs, {
+    mergeGap: options.mergeGap ?? 64 * 1024,
+    maxDecodedBytes,
+    concurrency: options.concurrency ?? 4,
+  });
+}
