@@ -74,6 +74,8 @@ export interface GetResult {
 }
 
 const DEFAULT_MAX = 2 ** 31;
+/** Upper bound for a stored codec dictionary (C-Blosc2 trains at most 128 KiB). */
+const MAX_DICT_BYTES = 128 * 1024;
 
 function prod(xs: readonly number[]): number {
   return xs.reduce((a, b) => a * b, 1);
@@ -361,6 +363,16 @@ export class B2ndArray {
         `cbytes ${info.cbytes} runs past the chunk's ${extent} bytes in the frame`,
       );
     }
+    // No valid chunk is larger than its data plus header, block starts and a dictionary:
+    // refuse to allocate what a header merely claims.
+    const maxCbytes =
+      this.chunkBytes + EXTENDED_HEADER_LENGTH + 4 * this.nblocks + 4 + MAX_DICT_BYTES;
+    if (info.cbytes > maxCbytes) {
+      throw new FormatError(
+        where,
+        `cbytes ${info.cbytes} is larger than any chunk of ${this.chunkBytes} bytes can be`,
+      );
+    }
     if (info.nbytes !== this.chunkBytes) {
       throw new FormatError(
         where,
@@ -573,6 +585,30 @@ export async function openB2nd(
   const metaBytes = header.metalayers.get("b2nd") ?? header.metalayers.get("caterva");
   if (!metaBytes) throw new FormatError(name, "not a b2nd array (no b2nd or caterva metalayer)");
   const meta = parseB2ndMeta(metaBytes, header.typesize, `${name} b2nd metalayer`);
+  const padded = meta.chunkShape.map(
+    (c, d) => Math.ceil(c / meta.blockShape[d]!) * meta.blockShape[d]!,
+  );
+  const chunkBytes = prod(padded) * meta.dtype.itemsize;
+  const blockBytes = prod(meta.blockShape) * meta.dtype.itemsize;
+  if (chunkBytes > maxDecodedBytes) {
+    throw new FormatError(
+      name,
+      `chunks of ${chunkBytes} bytes are above maxDecodedBytes (${maxDecodedBytes})`,
+    );
+  }
+  // The frame header repeats the chunk and block sizes; they must agree with the b2nd meta.
+  if (header.chunksize > 0 && header.chunksize !== chunkBytes) {
+    throw new FormatError(
+      name,
+      `frame chunksize ${header.chunksize} disagrees with the b2nd chunk shape (${chunkBytes} bytes)`,
+    );
+  }
+  if (header.blocksize > 0 && header.blocksize !== blockBytes) {
+    throw new FormatError(
+      name,
+      `frame blocksize ${header.blocksize} disagrees with the b2nd block shape (${blockBytes} bytes)`,
+    );
+  }
   const expectedChunks = prod(chunkGrid(meta));
   if (nchunks !== expectedChunks) {
     throw new FormatError(
