@@ -1,9 +1,19 @@
 #!/usr/bin/env node
 // The zarr-blosc2 command line. Errors become one line on stderr and exit code 1
 // (stack traces only with --debug); usage errors exit with 2.
-import { readFile } from "node:fs/promises";
-import { ZarrBlosc2Error } from "../errors.js";
-import { blosc2Version, bytesEqual, type CodecName, compress, decompress } from "../index.js";
+import { readFile, writeFile } from "node:fs/promises";
+import { type B2ndArray, openB2nd } from "../decode/b2nd-read.js";
+import { OptionsError, ZarrBlosc2Error } from "../errors.js";
+import {
+  blosc2Version,
+  bytesEqual,
+  type CodecName,
+  compress,
+  decompress,
+  openSource,
+} from "../index.js";
+import { encodeNpy } from "./npy.js";
+import { parseNumpySelection } from "./parse-selection.js";
 import { sampleData } from "./sample.js";
 
 const HELP = `zarr-blosc2 — Blosc2 chunks and b2nd arrays for JavaScript
@@ -13,6 +23,21 @@ Usage:
       Compress and decompress a sample with every codec (shuffle on) and print
       the compression ratio and speed. Without a file, an embedded 16 MiB float64
       sample (a smooth field with a little noise) is used.
+  zarr-blosc2 info <path|url> [--json]
+      Describe a b2nd array (a .b2nd file, a sparse frame directory or an http(s)
+      URL): shape, dtype, chunk and block shapes, codec, filters, compression
+      ratio, chunk count (and special chunks: zeros, nan, uninit), attributes.
+  zarr-blosc2 slice <path|url> ["<selection>"] --out <file.npy> [--stats]
+      Read a selection and write it as a NumPy .npy file (stored dtype and byte
+      order, C order). The selection is NumPy index syntax without brackets:
+      integers, start:stop:step slices (any part may be omitted), one "...";
+      e.g. "5, :, 0:10", "::2, -1", "..., 3", "::-3". Missing trailing
+      dimensions are taken whole; an empty or omitted selection reads everything.
+      A selection may start with "-" ("-1, :"); it is not taken for an option.
+      Only the chunks and blocks the selection touches are read and decoded.
+      --out, -o FILE  The .npy file to write (required).
+      --stats         Print "stats: chunksTouched=.. blocksDecoded=.. bytesRead=..
+                      requests=.." for the read.
   zarr-blosc2 --version     Print the package and C-Blosc2 versions.
   zarr-blosc2 --help        Print this help.
 
@@ -108,6 +133,169 @@ async function demo(args: string[]): Promise<void> {
   }
 }
 
+const CODEC_NAMES: Readonly<Record<number, string>> = {
+  0: "blosclz",
+  1: "lz4",
+  2: "lz4hc",
+  4: "zlib",
+  5: "zstd",
+};
+
+const FILTER_NAMES: Readonly<Record<number, string>> = {
+  1: "shuffle",
+  2: "bitshuffle",
+  3: "delta",
+  4: "trunc_prec",
+  35: "bytedelta",
+  36: "int_trunc",
+};
+
+/** True for an option flag; "-1", "-3:" and "-1,:" are negative selections, not options. */
+function isOption(arg: string): boolean {
+  return /^--?[A-Za-z]/.test(arg);
+}
+
+/** Opens the array behind an explicitly opened source, so the file can be closed afterwards. */
+async function withArray<T>(input: string, fn: (array: B2ndArray) => Promise<T>): Promise<T> {
+  const source = await openSource(input);
+  try {
+    return await fn(await openB2nd(source));
+  } finally {
+    await source.close?.();
+  }
+}
+
+/** JSON for attributes: int64 values beyond 2^53 as strings, binary as base64. */
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Uint8Array) return { base64: Buffer.from(value).toString("base64") };
+  return value;
+}
+
+interface ArrayInfo {
+  shape: number[];
+  dtype: string;
+  chunkShape: number[];
+  blockShape: number[];
+  codec: string;
+  clevel: number;
+  filters: string[];
+  nbytes: number;
+  cbytes: number;
+  /** nbytes / cbytes, or null when nothing is stored (cbytes 0). */
+  ratio: number | null;
+  nchunks: number;
+  specialChunks: { zeros: number; nan: number; uninit: number };
+  sparse: boolean;
+  attrs: Record<string, unknown>;
+}
+
+function arrayInfo(a: B2ndArray): ArrayInfo {
+  const h = a.header;
+  const special = { zeros: 0, nan: 0, uninit: 0 };
+  for (const o of a.offsets) if (o.kind !== "data") special[o.kind]++;
+  return {
+    shape: a.shape,
+    dtype: a.dtype,
+    chunkShape: a.chunkShape,
+    blockShape: a.blockShape,
+    codec: CODEC_NAMES[h.codecId] ?? `codec${h.codecId}`,
+    clevel: h.clevel,
+    filters: h.filters.filter((id) => id !== 0).map((id) => FILTER_NAMES[id] ?? `filter${id}`),
+    nbytes: h.nbytes,
+    cbytes: h.cbytes,
+    ratio: h.cbytes > 0 ? h.nbytes / h.cbytes : null,
+    nchunks: a.offsets.length,
+    specialChunks: special,
+    sparse: h.sparse,
+    attrs: a.attrs,
+  };
+}
+
+async function info(args: string[]): Promise<void> {
+  let input: string | undefined;
+  let json = false;
+  for (const a of args) {
+    if (a === "--json") json = true;
+    else if (isOption(a)) throw new UsageError(`unknown option ${a}`);
+    else if (input === undefined) input = a;
+    else throw new UsageError(`unexpected argument ${a}`);
+  }
+  if (input === undefined) throw new UsageError("info needs a path or URL");
+  const i = await withArray(input, async (a) => arrayInfo(a));
+  if (json) {
+    console.log(JSON.stringify(i, jsonReplacer, 1));
+    return;
+  }
+  const dims = (xs: number[]) => `(${xs.join(", ")}${xs.length === 1 ? "," : ""})`;
+  const specials = Object.entries(i.specialChunks)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
+  const lines = [
+    `array:    ${input}`,
+    `shape:    ${dims(i.shape)}`,
+    `dtype:    ${i.dtype}`,
+    `chunks:   ${dims(i.chunkShape)}`,
+    `blocks:   ${dims(i.blockShape)}`,
+    `codec:    ${i.codec} (clevel ${i.clevel})`,
+    `filters:  ${i.filters.length > 0 ? i.filters.join(", ") : "none"}`,
+    `size:     ${i.nbytes} bytes, ${i.cbytes} stored`,
+    `ratio:    ${i.ratio === null ? "n/a" : `${i.ratio.toFixed(2)}x`}`,
+    `nchunks:  ${i.nchunks}${specials.length > 0 ? ` (special: ${specials.join(", ")})` : ""}`,
+    `storage:  ${i.sparse ? "sparse (directory)" : "contiguous"} frame`,
+    `attrs:    ${Object.keys(i.attrs).length > 0 ? JSON.stringify(i.attrs, jsonReplacer) : "none"}`,
+  ];
+  console.log(lines.join("\n"));
+}
+
+async function sliceCommand(args: string[]): Promise<void> {
+  const positional: string[] = [];
+  let out: string | undefined;
+  let stats = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
+    if (a === "--stats") stats = true;
+    else if (a === "--out" || a === "-o") {
+      out = args[++i];
+      if (out === undefined || out === "") throw new UsageError(`${a} needs a file name`);
+    } else if (a.startsWith("--out=")) {
+      out = a.slice("--out=".length);
+      if (out === "") throw new UsageError("--out needs a file name");
+    } else if (isOption(a)) throw new UsageError(`unknown option ${a}`);
+    else positional.push(a);
+  }
+  const [input, selectionText = "", ...extra] = positional;
+  if (input === undefined) throw new UsageError("slice needs a path or URL");
+  if (extra.length > 0) {
+    throw new UsageError(`unexpected argument ${extra[0]} (quote the selection as one argument)`);
+  }
+  if (out === undefined) throw new UsageError("slice needs --out <file.npy>");
+  const outFile = out;
+  const result = await withArray(input, async (a) => {
+    let selection: ReturnType<typeof parseNumpySelection>;
+    try {
+      selection = parseNumpySelection(selectionText, a.ndim);
+    } catch (err) {
+      if (err instanceof OptionsError) throw new UsageError(err.message);
+      throw err;
+    }
+    const r = await a.get(selection);
+    return { ...r, dtype: a.dtype };
+  });
+  const bytes = new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.byteLength);
+  await writeFile(outFile, encodeNpy(bytes, result.dtype, result.shape));
+  if (stats) {
+    const s = result.stats;
+    console.log(
+      `stats: chunksTouched=${s.chunksTouched} blocksDecoded=${s.blocksDecoded} bytesRead=${s.bytesRead} requests=${s.requests}`,
+    );
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes("--debug");
   const args = argv.filter((a) => a !== "--debug");
@@ -123,6 +311,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === "demo") {
       await demo(rest);
+      return 0;
+    }
+    if (command === "info") {
+      await info(rest);
+      return 0;
+    }
+    if (command === "slice") {
+      await sliceCommand(rest);
       return 0;
     }
     throw new UsageError(`unknown command "${command}" (see zarr-blosc2 --help)`);
