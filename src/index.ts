@@ -5,6 +5,7 @@ export {
   type OpenB2ndOptions,
   openB2nd,
 } from "./decode/b2nd-read.js";
+export { type B2ndWriteOptions, writeB2nd, writeB2ndFile } from "./decode/b2nd-write.js";
 export {
   asBytes,
   blosc2Version,

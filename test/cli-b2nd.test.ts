@@ -207,21 +207,16 @@ describe("zarr-blosc2 info", () => {
     expect(text.stdout).toMatch(/^nchunks: +4 \(special: 4 zeros\)$/m);
   });
 
-  // Known bug (src/format/frame.ts): the frame's flags are a msgpack str that is decoded as
-  // UTF-8, so a flags byte >= 0x80 (clevel >= 8 puts clevel << 4 into the codec byte) turns
-  // into U+FFFD and codec/clevel come out as "codec13"/4095. Reading data is not affected
-  // (chunks carry their own headers). Change it.fails to it once the parser reads raw bytes.
-  it.fails("reports clevel 8 and 9 (a frame flags byte >= 0x80)", async () => {
+  // The frame's flags are a msgpack str whose bytes are not text: a flags byte >= 0x80
+  // (clevel >= 8) must still read back as codec and clevel.
+  it("reports clevel 8 and 9 (a frame flags byte >= 0x80)", async () => {
     const r = await cli("info", join(dir, "hi.b2nd"), "--json");
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ codec: "zlib", clevel: 9 });
   });
 
-  // Known bug (src/format/frame.ts): parseFrameHeader requires headerLength + cbytes <=
-  // frameLength, which only holds for contiguous frames; a sparse frame's chunks.b2frame
-  // holds no chunk data, so every sparse directory fails with "frame sizes disagree".
-  // Change it.fails to it once sparse frames open.
-  it.fails("describes a sparse frame directory", async () => {
+  // A sparse frame's chunks.b2frame holds no chunk data, unlike a contiguous frame.
+  it("describes a sparse frame directory", async () => {
     const r = await cli("info", join(dir, "sp.b2nd"), "--json");
     expect(r.status, r.stderr).toBe(0);
     const p = arrays.sp!;

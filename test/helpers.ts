@@ -63,3 +63,53 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
     ) === 0
   );
 }
+
+/** Reads a .npy file (format 1.x/2.x): dtype string, shape and the raw data bytes. */
+export function readNpy(path: string): { dtype: string; shape: number[]; data: Uint8Array } {
+  const bytes = readBytes(path);
+  if (bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== "NUMPY") {
+    throw new Error(`${path} is not a .npy file`);
+  }
+  const major = bytes[6]!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = major === 1 ? 10 : 12;
+  const header = new TextDecoder().decode(bytes.subarray(start, start + headerLen));
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? "";
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? "";
+  const shape = shapeText
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map(Number);
+  if (/'fortran_order':\s*True/.test(header)) throw new Error(`${path} is in Fortran order`);
+  return { dtype: descr, shape, data: bytes.subarray(start + headerLen) };
+}
+
+export interface B2ndManifestArray {
+  name: string;
+  path: string;
+  sparse: boolean;
+  shape: number[];
+  chunks: number[];
+  blocks: number[];
+  dtype: string;
+  metaDtype: string | null;
+  metalayer: string;
+  codec: string;
+  clevel: number;
+  filters: string[];
+  attrs: Record<string, unknown>;
+  special: string;
+  unsupported: boolean;
+  sha256: string | null;
+  typesize: number;
+  nchunks: number;
+  chunkKinds: Record<string, number>;
+}
+
+export function readB2ndManifest(dir = FIXTURES): { arrays: B2ndManifestArray[] } {
+  return JSON.parse(readFileSync(`${dir}/b2nd-manifest.json`, "utf8")) as {
+    arrays: B2ndManifestArray[];
+  };
+}

@@ -257,6 +257,9 @@ export class B2ndArray {
     const info = chunkInfo(head, where, { headerOnly: true });
     this.checkChunk(info, where, end === undefined ? undefined : end - base);
 
+    if (info.flags.memcpyed && info.special === "none" && !cp.whole) {
+      return this.readMemcpyedBlocks(source, base, head, cp.blocks, signal);
+    }
     const whole =
       cp.whole || info.special !== "none" || info.flags.variableBlocks || info.flags.memcpyed;
     let chunk: Uint8Array;
@@ -298,6 +301,30 @@ export class B2ndArray {
       blocks: (b) => decodedChunk.subarray(b * this.blocksize, (b + 1) * this.blocksize),
       decoded: wanted.length,
     };
+  }
+
+  /** A memcpyed chunk stores its blocks raw after the header: read just those bytes. */
+  private async readMemcpyedBlocks(
+    source: ByteSource,
+    base: number,
+    head: Uint8Array,
+    blocks: number[],
+    signal: AbortSignal | undefined,
+  ): Promise<{ blocks: (b: number) => Uint8Array; decoded: number }> {
+    const bs = this.blocksize;
+    const got = new Map<number, Uint8Array>();
+    await Promise.all(
+      blocks.map(async (b) => {
+        const start = EXTENDED_HEADER_LENGTH + b * bs;
+        // The first read may already hold the block.
+        const bytes =
+          start + bs <= head.length
+            ? head.subarray(start, start + bs)
+            : await source.read(base + start, bs, { signal });
+        got.set(b, bytes);
+      }),
+    );
+    return { blocks: (b) => got.get(b)!, decoded: blocks.length };
   }
 
   /** A chunk buffer holding the header, block starts, dictionary and only the wanted blocks. */
@@ -502,7 +529,7 @@ async function readFrame(frame: ByteSource, name: string, maxBytes: number) {
   const header = parseFrameHeader(headerBytes, name);
   // The index and the trailer sit at the end: read from the index to the end at once.
   const start = indexOffset(header);
-  if (start + EXTENDED_HEADER_LENGTH + TRAILER_TAIL_LENGTH > frameLength) {
+  if (start + TRAILER_TAIL_LENGTH > frameLength) {
     throw new FormatError(
       name,
       `chunk index offset ${start} is past the end of the frame (${frameLength})`,
@@ -520,15 +547,24 @@ async function readFrame(frame: ByteSource, name: string, maxBytes: number) {
       : await frame.read(start, frameLength - start);
   const trailerLen = trailerLength(tail, frameLength, name);
   const indexLength = tail.length - trailerLen;
-  if (indexLength < EXTENDED_HEADER_LENGTH)
-    throw new FormatError(name, "no room for the chunk index");
+  const trailer = tail.subarray(indexLength);
+  // A frame without chunks (a zero-length dimension) may have no index at all.
+  if (indexLength === 0 && header.nbytes === 0) {
+    return { header, indexChunk: tail.subarray(0, 0), nchunks: 0, trailer };
+  }
+  if (indexLength < EXTENDED_HEADER_LENGTH) {
+    throw new FormatError(
+      name,
+      `no room for the chunk index (${indexLength} bytes before the trailer)`,
+    );
+  }
   const indexChunk = tail.subarray(0, indexLength);
   const indexInfo = chunkInfo(indexChunk, `${name} chunk index`);
-  if (indexInfo.nbytes % 8 !== 0)
+  if (indexInfo.nbytes % 8 !== 0) {
     throw new FormatError(name, `chunk index holds ${indexInfo.nbytes} bytes, not int64s`);
+  }
   if (indexInfo.nbytes > maxBytes)
     throw new FormatError(name, "chunk index is above maxDecodedBytes");
-  const trailer = tail.subarray(indexLength);
   return { header, indexChunk, nchunks: indexInfo.nbytes / 8, trailer };
 }
 

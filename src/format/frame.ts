@@ -126,12 +126,13 @@ export function parseFrameHeader(bytes: Uint8Array, source: string): FrameHeader
   r.read(); // magic
   r.read(); // header_len
   r.read(); // frame_len
-  const flags = r.read();
-  if (typeof flags !== "string" || flags.length < 4)
-    throw new FormatError(source, "frame flags are missing");
-  const general = flags.charCodeAt(0);
-  const frameType = flags.charCodeAt(1) & 0x0f;
-  const codecFlags = flags.charCodeAt(2);
+  // The flags are a 4-byte msgpack str, but their bytes are not text: read them raw.
+  const flagsAt = r.pos;
+  if (header[flagsAt] !== 0xa4) throw new FormatError(source, "frame flags are missing");
+  r.read();
+  const general = header[flagsAt + 1]!;
+  const frameType = header[flagsAt + 2]! & 0x0f;
+  const codecFlags = header[flagsAt + 3]!;
   const nbytes = num(r.read(), "nbytes", source);
   const cbytes = num(r.read(), "cbytes", source);
   const typesize = num(r.read(), "typesize", source);
@@ -150,7 +151,8 @@ export function parseFrameHeader(bytes: Uint8Array, source: string): FrameHeader
     }
   }
   if (frameType > 1) throw new FormatError(source, `unknown frame type ${frameType}`);
-  if (nbytes < 0 || cbytes < 0 || headerLength + cbytes > frameLength) {
+  // A sparse frame's chunks live in their own files: only contiguous frames hold cbytes.
+  if (nbytes < 0 || cbytes < 0 || (frameType === 0 && headerLength + cbytes > frameLength)) {
     throw new FormatError(
       source,
       `frame sizes disagree: cbytes ${cbytes}, header ${headerLength}, frame ${frameLength}`,

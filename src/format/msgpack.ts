@@ -229,12 +229,14 @@ export class MsgWriter {
   }
 
   u8(v: number): this {
-    this.buf[this.grow(1)] = v;
+    const at = this.grow(1);
+    this.buf[at] = v;
     return this;
   }
 
   raw(data: Uint8Array): this {
-    this.buf.set(data, this.grow(data.length));
+    const at = this.grow(data.length);
+    this.buf.set(data, at);
     return this;
   }
 
@@ -257,37 +259,43 @@ export class MsgWriter {
 
   int32(v: number): this {
     this.u8(0xd2);
-    this.view.setInt32(this.grow(4), v);
+    const at = this.grow(4);
+    this.view.setInt32(at, v);
     return this;
   }
 
   uint32(v: number): this {
     this.u8(0xce);
-    this.view.setUint32(this.grow(4), v);
+    const at = this.grow(4);
+    this.view.setUint32(at, v);
     return this;
   }
 
   int16(v: number): this {
     this.u8(0xd1);
-    this.view.setInt16(this.grow(2), v);
+    const at = this.grow(2);
+    this.view.setInt16(at, v);
     return this;
   }
 
   int64(v: number | bigint): this {
     this.u8(0xd3);
-    this.view.setBigInt64(this.grow(8), BigInt(v));
+    const at = this.grow(8);
+    this.view.setBigInt64(at, BigInt(v));
     return this;
   }
 
   uint64(v: number | bigint): this {
     this.u8(0xcf);
-    this.view.setBigUint64(this.grow(8), BigInt(v));
+    const at = this.grow(8);
+    this.view.setBigUint64(at, BigInt(v));
     return this;
   }
 
   float64(v: number): this {
     this.u8(0xcb);
-    this.view.setFloat64(this.grow(8), v);
+    const at = this.grow(8);
+    this.view.setFloat64(at, v);
     return this;
   }
 
@@ -297,7 +305,8 @@ export class MsgWriter {
     else if (data.length < 256) this.u8(0xd9).u8(data.length);
     else {
       this.u8(0xdb);
-      this.view.setUint32(this.grow(4), data.length);
+      const at = this.grow(4);
+      this.view.setUint32(at, data.length);
     }
     return this.raw(data);
   }
@@ -306,27 +315,31 @@ export class MsgWriter {
   str32(s: string): this {
     const data = new TextEncoder().encode(s);
     this.u8(0xdb);
-    this.view.setUint32(this.grow(4), data.length);
+    const at = this.grow(4);
+    this.view.setUint32(at, data.length);
     return this.raw(data);
   }
 
   bin32(data: Uint8Array): this {
     this.u8(0xc6);
-    this.view.setUint32(this.grow(4), data.length);
+    const at = this.grow(4);
+    this.view.setUint32(at, data.length);
     return this.raw(data);
   }
 
   arrayHeader(n: number): this {
     if (n < 16) return this.u8(0x90 | n);
     this.u8(0xdc);
-    this.view.setUint16(this.grow(2), n);
+    const at = this.grow(2);
+    this.view.setUint16(at, n);
     return this;
   }
 
   mapHeader(n: number): this {
     if (n < 16) return this.u8(0x80 | n);
     this.u8(0xde);
-    this.view.setUint16(this.grow(2), n);
+    const at = this.grow(2);
+    this.view.setUint16(at, n);
     return this;
   }
 
