@@ -47,6 +47,24 @@ describe("cli", () => {
     expect(out.rows.at(-1)!.ratio).toBeGreaterThan(1.5);
   });
 
+  it("demo slices the embedded b2nd sample, decoding only touched blocks", () => {
+    const r = cli("demo", "--json");
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      slices: { rows: { selection: string; shape: number[]; stats: Record<string, number> }[] };
+    };
+    const bySel = new Map(out.slices.rows.map((row) => [row.selection, row]));
+    // 2048 x 1024 in 512 x 512 chunks of 64 x 64 blocks: a point is one block of one chunk,
+    // a row crosses 2 chunks and 16 blocks, everything is 8 chunks of 64 blocks.
+    expect(bySel.get("1234, 567")!.stats).toMatchObject({ chunksTouched: 1, blocksDecoded: 1 });
+    expect(bySel.get("1000, :")!.stats).toMatchObject({ chunksTouched: 2, blocksDecoded: 16 });
+    expect(bySel.get("(everything)")!.shape).toEqual([2048, 1024]);
+    expect(bySel.get("(everything)")!.stats).toMatchObject({
+      chunksTouched: 8,
+      blocksDecoded: 512,
+    });
+  });
+
   it("reports a missing file as one line and exit 1", () => {
     const r = cli("demo", "/nonexistent/file.bin");
     expect(r.status).toBe(1);

@@ -13,8 +13,10 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+export const SAMPLE_SHAPE = [2048, 1024];
+
 /** 16 MiB: 2048 x 1024 float64 values, rounded to 0.01 as a sensor would record them. */
-export function sampleData(rows = 2048, cols = 1024): Uint8Array {
+export function sampleData(rows = SAMPLE_SHAPE[0]!, cols = SAMPLE_SHAPE[1]!): Uint8Array {
   const values = new Float64Array(rows * cols);
   const random = mulberry32(42);
   for (let i = 0; i < rows; i++) {

@@ -145,6 +145,12 @@ export class B2ndArray {
     return this.shape.length;
   }
 
+  /** Closes the files behind the array (local sources keep a handle open). */
+  async close(): Promise<void> {
+    await this.store.frame.close?.();
+    await this.store.dir?.close?.();
+  }
+
   /** Stats of the underlying source (cumulative over the array's life). */
   get sourceStats(): SourceStats {
     return this.store.frame.stats;
