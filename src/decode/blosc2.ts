@@ -11,10 +11,11 @@ import {
   type FilterName,
   MAX_BUFFERSIZE,
   MAX_FILTERS,
+  type SplitMode,
 } from "../format/chunk.js";
 import { type Blosc2Wasm, withBlosc2 } from "./wasm.js";
 
-export type SplitMode = "always" | "never" | "auto" | "forward_compat";
+export type { SplitMode } from "../format/chunk.js";
 
 const SPLIT_MODES: Readonly<Record<SplitMode, number>> = {
   always: 1,

@@ -9,6 +9,8 @@ export const MAX_BLOCKSIZE = 536866816;
 export const MAX_FILTERS = 6;
 
 export type CodecName = "blosclz" | "lz4" | "lz4hc" | "zlib" | "zstd";
+/** Whether blocks are split into typesize streams (C-Blosc2's BLOSC_*_SPLIT). */
+export type SplitMode = "always" | "never" | "auto" | "forward_compat";
 export type FilterName = "shuffle" | "bitshuffle" | "delta" | "trunc_prec" | "bytedelta";
 /**
  * How the chunk's special value kind is named: "zeros", "nan", "value" (one repeated value,

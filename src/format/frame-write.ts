@@ -14,9 +14,15 @@
 //   trailer  fixarray(4): version 1, [idx size, map name -> int32 offset (from the trailer
 //            start), array of bin32 contents], uint32 trailer_len, fixext16 fingerprint (type
 //            0, zeros). trailer_len sits at frame_len - 22.
-import type { SplitMode } from "../decode/blosc2.js";
 import { OptionsError } from "../errors.js";
-import { CODEC_IDS, type CodecName, chunkInfo, FILTER_IDS, type FilterName } from "./chunk.js";
+import {
+  CODEC_IDS,
+  type CodecName,
+  chunkInfo,
+  FILTER_IDS,
+  type FilterName,
+  type SplitMode,
+} from "./chunk.js";
 
 /** Length of the fixed part of the header (C-Blosc2's FRAME_HEADER_MINLEN). */
 export const FRAME_HEADER_MINLEN = 87;
