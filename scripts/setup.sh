@@ -3,6 +3,7 @@
 # apt packages, the Python venv for fixtures, npm packages, the wasm build, the TypeScript build.
 # Each step is skipped when its inputs have not changed since it last succeeded.
 set -euo pipefail
+trap 'echo "setup: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 build=1
 for arg in "$@"; do
   case "$arg" in

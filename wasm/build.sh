@@ -3,6 +3,7 @@
 # Downloads the source package once into wasm/.cache, checks its sha256, and skips the
 # compile when the inputs have not changed. Nothing fetched or built here is committed.
 set -euo pipefail
+trap 'echo "wasm: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=wasm/source.env
 source "$here/source.env"
@@ -45,7 +46,7 @@ link=(-sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB
   -sINITIAL_MEMORY=16MB -sTOTAL_STACK=1MB -sERROR_ON_UNDEFINED_SYMBOLS=1
   -sEXPORTED_FUNCTIONS=_malloc,_free)
 
-stamp_input=$(cat "$here/source.env" "$here/build.sh" "$here/glue.c"; emcc --version 2>/dev/null | head -1)
+stamp_input=$(cat "$here/source.env" "$here/build.sh" "$here/glue.c"; emcc --version 2>/dev/null | sed -n 1p)
 stamp=$(printf '%s' "$stamp_input" | sha256sum | cut -d' ' -f1)
 if [ -f "$out/blosc2.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
   echo "wasm: up to date ($out/blosc2.wasm)"
@@ -57,7 +58,7 @@ export NODE_PATH=/usr/share/nodejs # emscripten's tools look for acorn there
 # registered by blosc2_init when HAVE_PLUGINS is defined. ZFP is left out.
 sources=("$here/glue.c" "$b2"/blosc/*.c
   "$b2"/plugins/{codecs,filters,tuners}/*-registry.c "$b2"/plugins/filters/*/[!t]*.c
-  "$b2"/plugins/codecs/ndlz/*.c
+  "$b2"/plugins/codecs/ndlz/[!t]*.c
   "$libs/$LZ4_DIR/lz4.c" "$libs/$LZ4_DIR/lz4hc.c")
 for f in adler32 compress crc32 deflate infback inffast inflate inftrees trees uncompr zutil; do
   sources+=("$libs/$ZLIB_DIR/$f.c")
@@ -69,7 +70,7 @@ includes=(-I"$b2/include" -I"$b2/blosc" -I"$b2/plugins" -I"$b2" -I"$libs/$LZ4_DI
 obj="$out/obj"
 rm -rf "$obj"
 mkdir -p "$obj"
-echo "wasm: compiling ${#sources[@]} files with $(emcc --version | head -1 | cut -c1-60)"
+echo "wasm: compiling ${#sources[@]} files with $(emcc --version | sed -n 1p | cut -c1-60)"
 jobs=$(nproc)
 failed=0
 i=0

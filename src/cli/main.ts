@@ -4,6 +4,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { type B2ndArray, openB2nd } from "../decode/b2nd-read.js";
 import { OptionsError } from "../errors.js";
+import { codecName, filterName } from "../format/chunk.js";
 import { blosc2Version, openSource } from "../index.js";
 import { demo, UsageError } from "./demo.js";
 import { encodeNpy } from "./npy.js";
@@ -45,23 +46,6 @@ async function packageVersion(): Promise<string> {
   const text = await readFile(new URL("../../package.json", import.meta.url), "utf8");
   return (JSON.parse(text) as { version: string }).version;
 }
-
-const CODEC_NAMES: Readonly<Record<number, string>> = {
-  0: "blosclz",
-  1: "lz4",
-  2: "lz4hc",
-  4: "zlib",
-  5: "zstd",
-};
-
-const FILTER_NAMES: Readonly<Record<number, string>> = {
-  1: "shuffle",
-  2: "bitshuffle",
-  3: "delta",
-  4: "trunc_prec",
-  35: "bytedelta",
-  36: "int_trunc",
-};
 
 /** True for an option flag; "-1", "-3:" and "-1,:" are negative selections, not options. */
 function isOption(arg: string): boolean {
@@ -112,9 +96,9 @@ function arrayInfo(a: B2ndArray): ArrayInfo {
     dtype: a.dtype,
     chunkShape: a.chunkShape,
     blockShape: a.blockShape,
-    codec: CODEC_NAMES[h.codecId] ?? `codec${h.codecId}`,
+    codec: codecName(h.codecId),
     clevel: h.clevel,
-    filters: h.filters.filter((id) => id !== 0).map((id) => FILTER_NAMES[id] ?? `filter${id}`),
+    filters: h.filters.filter((id) => id !== 0).map(filterName),
     nbytes: h.nbytes,
     cbytes: h.cbytes,
     ratio: h.cbytes > 0 ? h.nbytes / h.cbytes : null,

@@ -11,18 +11,12 @@ import {
   type FilterName,
   MAX_BUFFERSIZE,
   MAX_FILTERS,
+  SPLIT_MODES,
   type SplitMode,
 } from "../format/chunk.js";
 import { type Blosc2Wasm, withBlosc2 } from "./wasm.js";
 
 export type { SplitMode } from "../format/chunk.js";
-
-const SPLIT_MODES: Readonly<Record<SplitMode, number>> = {
-  always: 1,
-  never: 2,
-  auto: 3,
-  forward_compat: 4,
-};
 
 export interface CompressOptions {
   /** Codec (default "zstd"). */

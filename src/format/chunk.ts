@@ -11,6 +11,13 @@ export const MAX_FILTERS = 6;
 export type CodecName = "blosclz" | "lz4" | "lz4hc" | "zlib" | "zstd";
 /** Whether blocks are split into typesize streams (C-Blosc2's BLOSC_*_SPLIT). */
 export type SplitMode = "always" | "never" | "auto" | "forward_compat";
+/** Split mode ids as cparams take them. */
+export const SPLIT_MODES: Readonly<Record<SplitMode, number>> = {
+  always: 1,
+  never: 2,
+  auto: 3,
+  forward_compat: 4,
+};
 export type FilterName = "shuffle" | "bitshuffle" | "delta" | "trunc_prec" | "bytedelta";
 /**
  * How the chunk's special value kind is named: "zeros", "nan", "value" (one repeated value,
@@ -53,6 +60,20 @@ const FILTER_NAMES = new Map<number, string>([
   ...Object.entries(FILTER_IDS).map(([name, id]) => [id, name] as [number, string]),
   [36, "int_trunc"],
 ]);
+
+/** Name of a filter id ("filter<id>" for ids this library does not know). */
+export function filterName(id: number): string {
+  return FILTER_NAMES.get(id) ?? `filter${id}`;
+}
+
+const CODEC_NAMES = new Map<number, string>(
+  Object.entries(CODEC_IDS).map(([name, id]) => [id, name] as [number, string]),
+);
+
+/** Name of a cparams codec id, as frame headers store it ("codec<id>" when unknown). */
+export function codecName(id: number): string {
+  return CODEC_NAMES.get(id) ?? `codec${id}`;
+}
 
 export interface ChunkFlags {
   /** Raw flags byte (offset 2). */
@@ -150,7 +171,7 @@ export function chunkInfo(
     for (let slot = 0; slot < MAX_FILTERS; slot++) {
       const id = chunk[16 + slot]!;
       if (id === 0) continue;
-      filters.push(FILTER_NAMES.get(id) ?? `filter${id}`);
+      filters.push(filterName(id));
       filtersMeta.push(chunk[24 + slot]!);
     }
     userCodec = chunk[22]!;

@@ -21,8 +21,10 @@ import {
   chunkInfo,
   FILTER_IDS,
   type FilterName,
+  SPLIT_MODES,
   type SplitMode,
 } from "./chunk.js";
+import { MsgWriter } from "./msgpack.js";
 
 /** Length of the fixed part of the header (C-Blosc2's FRAME_HEADER_MINLEN). */
 export const FRAME_HEADER_MINLEN = 87;
@@ -67,163 +69,12 @@ const FRAME_OTHER_FLAGS2 = 85;
 const FRAME_IDX_SIZE = 89;
 const MAX_FILTER_SLOTS = 6;
 
-const SPLIT_MODE_IDS: Readonly<Record<SplitMode, number>> = {
-  always: 1,
-  never: 2,
-  auto: 3,
-  forward_compat: 4,
-};
-
-/**
- * A growing byte buffer with the msgpack forms frames need. (Local rather than MsgWriter:
- * this one re-reads its buffer after growing, so it holds any size.)
- */
-class ByteWriter {
-  private buf = new Uint8Array(512);
-  private view = new DataView(this.buf.buffer);
-  length = 0;
-
-  /** Reserves `n` bytes and returns where they start. */
-  private take(n: number): number {
-    if (this.length + n > this.buf.length) {
-      const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
-      next.set(this.buf.subarray(0, this.length));
-      this.buf = next;
-      this.view = new DataView(next.buffer);
-    }
-    const at = this.length;
-    this.length += n;
-    return at;
-  }
-
-  bytes(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
-
-  u8(v: number): this {
-    const at = this.take(1);
-    this.buf[at] = v;
-    return this;
-  }
-
-  raw(data: Uint8Array): this {
-    const at = this.take(data.length);
-    this.buf.set(data, at);
-    return this;
-  }
-
-  /** A big-endian number of `size` bytes after an optional msgpack marker. */
-  num(marker: number | null, size: 1 | 2 | 4 | 8, v: number | bigint, signed = false): this {
-    if (marker !== null) this.u8(marker);
-    const at = this.take(size);
-    if (size === 1) this.buf[at] = Number(v) & 0xff;
-    else if (size === 2) this.view.setUint16(at, Number(v) & 0xffff);
-    else if (size === 4) {
-      if (signed) this.view.setInt32(at, Number(v));
-      else this.view.setUint32(at, Number(v));
-    } else if (signed) this.view.setBigInt64(at, BigInt(v));
-    else this.view.setBigUint64(at, BigInt(v));
-    return this;
-  }
-
-  /** Patches a big-endian int32 / uint16 written earlier. */
-  setInt32(at: number, v: number): void {
-    this.view.setInt32(at, v);
-  }
-  setUint16(at: number, v: number): void {
-    this.view.setUint16(at, v);
-  }
-
-  float64(v: number): this {
-    this.u8(0xcb);
-    const at = this.take(8);
-    this.view.setFloat64(at, v);
-    return this;
-  }
-
-  /** Smallest of fixint / int32 / int64 / uint64 (readable by any msgpack reader). */
-  int(v: number | bigint): this {
-    const n = BigInt(v);
-    if (n >= 0n && n <= 0x7fn) return this.u8(Number(n));
-    if (n < 0n && n >= -32n) return this.u8(Number(n) & 0xff);
-    if (n >= -0x80000000n && n <= 0x7fffffffn) return this.num(0xd2, 4, n, true);
-    if (n >= -(2n ** 63n) && n < 2n ** 63n) return this.num(0xd3, 8, n, true);
-    if (n >= 0n && n < 2n ** 64n) return this.num(0xcf, 8, n);
-    throw new TypeError(`integer ${n} does not fit in 64 bits`);
-  }
-
-  /** A length-prefixed form: fix (when `fix` and small), then 8-, 16- or 32-bit lengths. */
-  private sized(
-    n: number,
-    fix: number | null,
-    fixMax: number,
-    m8: number | null,
-    m16: number,
-    m32: number,
-  ): this {
-    if (fix !== null && n <= fixMax) return this.u8(fix | n);
-    if (m8 !== null && n <= 0xff) return this.num(m8, 1, n);
-    if (n <= 0xffff) return this.num(m16, 2, n);
-    return this.num(m32, 4, n);
-  }
-
-  str(s: string): this {
-    const data = new TextEncoder().encode(s);
-    return this.sized(data.length, 0xa0, 31, 0xd9, 0xda, 0xdb).raw(data);
-  }
-
-  bin(data: Uint8Array): this {
-    return this.sized(data.length, null, 0, 0xc4, 0xc5, 0xc6).raw(data);
-  }
-
-  arrayHeader(n: number): this {
-    return this.sized(n, 0x90, 15, null, 0xdc, 0xdd);
-  }
-
-  mapHeader(n: number): this {
-    return this.sized(n, 0x80, 15, null, 0xde, 0xdf);
-  }
-
-  /**
-   * Any JSON-like value, as python's msgpack reads it: null/undefined -> nil, booleans,
-   * safe integers and bigints -> int, other numbers -> float64, strings, Uint8Array -> bin,
-   * arrays, Maps and plain objects (string keys) -> maps.
-   */
-  value(v: unknown, depth = 0): this {
-    if (depth > 512) throw new TypeError("value nests too deeply (or is circular)");
-    if (v === null || v === undefined) return this.u8(0xc0);
-    if (typeof v === "boolean") return this.u8(v ? 0xc3 : 0xc2);
-    if (typeof v === "bigint") return this.int(v);
-    if (typeof v === "number") return Number.isSafeInteger(v) ? this.int(v) : this.float64(v);
-    if (typeof v === "string") return this.str(v);
-    if (v instanceof Uint8Array) return this.bin(v);
-    if (Array.isArray(v)) {
-      this.arrayHeader(v.length);
-      for (const x of v) this.value(x, depth + 1);
-      return this;
-    }
-    if (v instanceof Map) {
-      this.mapHeader(v.size);
-      for (const [k, x] of v) this.value(k, depth + 1).value(x, depth + 1);
-      return this;
-    }
-    if (typeof v === "object" && !ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer)) {
-      const entries = Object.entries(v as Record<string, unknown>);
-      this.mapHeader(entries.length);
-      for (const [k, x] of entries) this.str(k).value(x, depth + 1);
-      return this;
-    }
-    const what = ArrayBuffer.isView(v) || v instanceof ArrayBuffer ? v.constructor.name : typeof v;
-    throw new TypeError(`cannot msgpack-encode a ${what} (use a Uint8Array for bytes)`);
-  }
-}
-
 /**
  * msgpack encoding of an attribute value, as python-blosc2 stores vlmeta values (before
  * compressing them into a Blosc2 chunk). Throws TypeError for values msgpack cannot hold.
  */
 export function packValue(value: unknown): Uint8Array {
-  return new ByteWriter().value(value).bytes();
+  return new MsgWriter().value(value).bytes();
 }
 
 export interface B2ndMeta {
@@ -253,7 +104,7 @@ export function encodeB2ndMeta(meta: B2ndMeta): Uint8Array {
       `b2nd metalayer: shape, chunkShape and blockShape need the same length (${ndim}, ${chunkShape.length}, ${blockShape.length})`,
     );
   }
-  const w = new ByteWriter();
+  const w = new MsgWriter();
   w.arrayHeader(7).u8(0).u8(ndim);
   w.arrayHeader(ndim);
   for (const n of shape) w.num(0xd3, 8, checkInt("shape", n, 0, Number.MAX_SAFE_INTEGER), true);
@@ -349,7 +200,7 @@ function encodeName(kind: string, name: string): Uint8Array {
  * in the header (byte 87) but from the byte after it in the trailer (byte 3).
  */
 function writeLayers(
-  w: ByteWriter,
+  w: MsgWriter,
   kind: string,
   layers: Readonly<Record<string, Uint8Array>>,
   sizeFrom: number,
@@ -390,7 +241,7 @@ export function encodeTrailer(vlmetalayers: Readonly<Record<string, Uint8Array>>
   if (n > MAX_VLMETALAYERS) {
     throw new OptionsError(`${n} vlmetalayers exceeds the limit of ${MAX_VLMETALAYERS}`);
   }
-  const w = new ByteWriter();
+  const w = new MsgWriter();
   w.arrayHeader(4).u8(1); // trailer format version
   writeLayers(w, "vlmetalayer", vlmetalayers, 3, 0);
   const trailerLen = w.length + 1 + 4 + 18;
@@ -423,7 +274,7 @@ export function encodeHeader(parts: FrameParts, frameLen: number, cbytes: number
   if (filters.length > MAX_FILTER_SLOTS) {
     throw new OptionsError(`frame: at most ${MAX_FILTER_SLOTS} filters, got ${filters.length}`);
   }
-  if (!Object.hasOwn(SPLIT_MODE_IDS, splitmode)) {
+  if (!Object.hasOwn(SPLIT_MODES, splitmode)) {
     throw new OptionsError(`frame: unknown splitmode ${splitmode}`);
   }
   const nmeta = Object.keys(metalayers).length;
@@ -431,7 +282,7 @@ export function encodeHeader(parts: FrameParts, frameLen: number, cbytes: number
     throw new OptionsError(`${nmeta} metalayers exceeds the limit of ${MAX_METALAYERS}`);
   }
 
-  const w = new ByteWriter();
+  const w = new MsgWriter();
   w.arrayHeader(14);
   w.u8(0xa8).raw(new TextEncoder().encode("b2frame\0"));
   w.num(0xd2, 4, 0, true); // header_len, patched below
@@ -446,7 +297,7 @@ export function encodeHeader(parts: FrameParts, frameLen: number, cbytes: number
   w.u8(0); // frame type: contiguous
   const compcode = CODEC_IDS[codec];
   w.u8(compcode | (clevel << 4));
-  w.u8(SPLIT_MODE_IDS[splitmode] - 1);
+  w.u8(SPLIT_MODES[splitmode] - 1);
   w.num(0xd3, 8, nbytes, true);
   w.num(0xd3, 8, cbytes, true);
   w.num(0xd2, 4, typesize, true);

@@ -201,13 +201,14 @@ export function unpack(bytes: Uint8Array, source: string): MsgValue {
   return new MsgReader(bytes, source).read();
 }
 
-/** Appends msgpack-encoded values to a growing buffer, with explicit widths where frames need them. */
+/** A growing byte buffer with the msgpack forms frames need (big-endian numbers). */
 export class MsgWriter {
-  private buf = new Uint8Array(256);
+  private buf = new Uint8Array(512);
   private view = new DataView(this.buf.buffer);
   length = 0;
 
-  private grow(n: number): number {
+  /** Reserves `n` bytes and returns where they start. */
+  private take(n: number): number {
     if (this.length + n > this.buf.length) {
       const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
       next.set(this.buf.subarray(0, this.length));
@@ -223,160 +224,121 @@ export class MsgWriter {
     return this.buf.slice(0, this.length);
   }
 
-  /** A DataView for patching values already written (e.g. lengths known only at the end). */
-  patch(): DataView {
-    return this.view;
-  }
-
   u8(v: number): this {
-    const at = this.grow(1);
+    const at = this.take(1);
     this.buf[at] = v;
     return this;
   }
 
   raw(data: Uint8Array): this {
-    const at = this.grow(data.length);
+    const at = this.take(data.length);
     this.buf.set(data, at);
     return this;
   }
 
-  nil(): this {
-    return this.u8(0xc0);
+  /** A big-endian number of `size` bytes after an optional msgpack marker. */
+  num(marker: number | null, size: 1 | 2 | 4 | 8, v: number | bigint, signed = false): this {
+    if (marker !== null) this.u8(marker);
+    const at = this.take(size);
+    if (size === 1) this.buf[at] = Number(v) & 0xff;
+    else if (size === 2) this.view.setUint16(at, Number(v) & 0xffff);
+    else if (size === 4) {
+      if (signed) this.view.setInt32(at, Number(v));
+      else this.view.setUint32(at, Number(v));
+    } else if (signed) this.view.setBigInt64(at, BigInt(v));
+    else this.view.setBigUint64(at, BigInt(v));
+    return this;
   }
 
-  bool(v: boolean): this {
-    return this.u8(v ? 0xc3 : 0xc2);
-  }
-
-  /** Smallest encoding for an integer. */
-  int(v: number | bigint): this {
-    const n = typeof v === "bigint" ? v : BigInt(v);
-    if (n >= 0n && n <= 0x7fn) return this.u8(Number(n));
-    if (n < 0n && n >= -32n) return this.u8(Number(n) & 0xff);
-    if (n >= -0x80000000n && n <= 0x7fffffffn) return this.int32(Number(n));
-    return this.int64(n);
-  }
-
-  int32(v: number): this {
-    this.u8(0xd2);
-    const at = this.grow(4);
+  /** Patches a big-endian int32 / uint16 written earlier. */
+  setInt32(at: number, v: number): void {
     this.view.setInt32(at, v);
-    return this;
   }
-
-  uint32(v: number): this {
-    this.u8(0xce);
-    const at = this.grow(4);
-    this.view.setUint32(at, v);
-    return this;
-  }
-
-  int16(v: number): this {
-    this.u8(0xd1);
-    const at = this.grow(2);
-    this.view.setInt16(at, v);
-    return this;
-  }
-
-  int64(v: number | bigint): this {
-    this.u8(0xd3);
-    const at = this.grow(8);
-    this.view.setBigInt64(at, BigInt(v));
-    return this;
-  }
-
-  uint64(v: number | bigint): this {
-    this.u8(0xcf);
-    const at = this.grow(8);
-    this.view.setBigUint64(at, BigInt(v));
-    return this;
+  setUint16(at: number, v: number): void {
+    this.view.setUint16(at, v);
   }
 
   float64(v: number): this {
     this.u8(0xcb);
-    const at = this.grow(8);
+    const at = this.take(8);
     this.view.setFloat64(at, v);
     return this;
   }
 
+  /** Smallest of fixint / int32 / int64 / uint64 (readable by any msgpack reader). */
+  int(v: number | bigint): this {
+    const n = BigInt(v);
+    if (n >= 0n && n <= 0x7fn) return this.u8(Number(n));
+    if (n < 0n && n >= -32n) return this.u8(Number(n) & 0xff);
+    if (n >= -0x80000000n && n <= 0x7fffffffn) return this.num(0xd2, 4, n, true);
+    if (n >= -(2n ** 63n) && n < 2n ** 63n) return this.num(0xd3, 8, n, true);
+    if (n >= 0n && n < 2n ** 64n) return this.num(0xcf, 8, n);
+    throw new TypeError(`integer ${n} does not fit in 64 bits`);
+  }
+
+  /** A length-prefixed form: fix (when `fix` and small), then 8-, 16- or 32-bit lengths. */
+  private sized(
+    n: number,
+    fix: number | null,
+    fixMax: number,
+    m8: number | null,
+    m16: number,
+    m32: number,
+  ): this {
+    if (fix !== null && n <= fixMax) return this.u8(fix | n);
+    if (m8 !== null && n <= 0xff) return this.num(m8, 1, n);
+    if (n <= 0xffff) return this.num(m16, 2, n);
+    return this.num(m32, 4, n);
+  }
+
   str(s: string): this {
     const data = new TextEncoder().encode(s);
-    if (data.length < 32) this.u8(0xa0 | data.length);
-    else if (data.length < 256) this.u8(0xd9).u8(data.length);
-    else {
-      this.u8(0xdb);
-      const at = this.grow(4);
-      this.view.setUint32(at, data.length);
-    }
-    return this.raw(data);
+    return this.sized(data.length, 0xa0, 31, 0xd9, 0xda, 0xdb).raw(data);
   }
 
-  /** str32, the form b2nd uses for its dtype. */
-  str32(s: string): this {
-    const data = new TextEncoder().encode(s);
-    this.u8(0xdb);
-    const at = this.grow(4);
-    this.view.setUint32(at, data.length);
-    return this.raw(data);
-  }
-
-  bin32(data: Uint8Array): this {
-    this.u8(0xc6);
-    const at = this.grow(4);
-    this.view.setUint32(at, data.length);
-    return this.raw(data);
+  bin(data: Uint8Array): this {
+    return this.sized(data.length, null, 0, 0xc4, 0xc5, 0xc6).raw(data);
   }
 
   arrayHeader(n: number): this {
-    if (n < 16) return this.u8(0x90 | n);
-    this.u8(0xdc);
-    const at = this.grow(2);
-    this.view.setUint16(at, n);
-    return this;
+    return this.sized(n, 0x90, 15, null, 0xdc, 0xdd);
   }
 
   mapHeader(n: number): this {
-    if (n < 16) return this.u8(0x80 | n);
-    this.u8(0xde);
-    const at = this.grow(2);
-    this.view.setUint16(at, n);
-    return this;
+    return this.sized(n, 0x80, 15, null, 0xde, 0xdf);
   }
 
-  fixext16(type: number, data: Uint8Array): this {
-    this.u8(0xd8).u8(type & 0xff);
-    const padded = new Uint8Array(16);
-    padded.set(data.subarray(0, 16));
-    return this.raw(padded);
-  }
-
-  /** Generic value (used for attributes): numbers as int or float64, maps with string keys. */
-  value(v: unknown): this {
-    if (v === null || v === undefined) return this.nil();
-    if (typeof v === "boolean") return this.bool(v);
+  /**
+   * Any JSON-like value, as python's msgpack reads it: null/undefined -> nil, booleans,
+   * safe integers and bigints -> int, other numbers -> float64, strings, Uint8Array -> bin,
+   * arrays, Maps and plain objects (string keys) -> maps.
+   */
+  value(v: unknown, depth = 0): this {
+    if (depth > 512) throw new TypeError("value nests too deeply (or is circular)");
+    if (v === null || v === undefined) return this.u8(0xc0);
+    if (typeof v === "boolean") return this.u8(v ? 0xc3 : 0xc2);
     if (typeof v === "bigint") return this.int(v);
     if (typeof v === "number") return Number.isSafeInteger(v) ? this.int(v) : this.float64(v);
     if (typeof v === "string") return this.str(v);
-    if (v instanceof Uint8Array) {
-      return this.bin32(v);
-    }
+    if (v instanceof Uint8Array) return this.bin(v);
     if (Array.isArray(v)) {
       this.arrayHeader(v.length);
-      for (const x of v) this.value(x);
+      for (const x of v) this.value(x, depth + 1);
       return this;
     }
     if (v instanceof Map) {
       this.mapHeader(v.size);
-      for (const [k, x] of v) this.value(k).value(x);
+      for (const [k, x] of v) this.value(k, depth + 1).value(x, depth + 1);
       return this;
     }
-    if (typeof v === "object") {
+    if (typeof v === "object" && !ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer)) {
       const entries = Object.entries(v as Record<string, unknown>);
       this.mapHeader(entries.length);
-      for (const [k, x] of entries) this.str(k).value(x);
+      for (const [k, x] of entries) this.str(k).value(x, depth + 1);
       return this;
     }
-    throw new TypeError(`cannot msgpack-encode a ${typeof v}`);
+    const what = ArrayBuffer.isView(v) || v instanceof ArrayBuffer ? v.constructor.name : typeof v;
+    throw new TypeError(`cannot msgpack-encode a ${what} (use a Uint8Array for bytes)`);
   }
 }
 
