@@ -214,6 +214,9 @@ export async function openSource(
       }
       return openHttp(url, stats, options);
     }
+    // In a browser there are no local paths: a string is a URL relative to the page.
+    const base = browserBase();
+    if (base !== undefined) return openHttp(new URL(input, base), stats, options);
     return (await import("./file.js")).openLocal(input, stats);
   }
   if (isSourceObject(input)) return input;
@@ -222,6 +225,16 @@ export async function openSource(
     undefined,
     "cannot open: expected a path, URL, bytes or source",
   );
+}
+
+/** The page's URL when running in a browser or worker (not in Node). */
+function browserBase(): string | undefined {
+  const g = globalThis as {
+    process?: { versions?: { node?: string } };
+    location?: { href: string };
+  };
+  if (g.process?.versions?.node !== undefined) return undefined;
+  return g.location?.href;
 }
 
 async function openHttp(
