@@ -51,3 +51,8 @@ export {
   type SourceStats,
 } from "./io/source.js";
 export { type DimSelection, type Selection, type Slice, slice } from "./plan/selection.js";
+export { get, type ZarrGetOptions, type ZarrGetStats } from "./zarr/get.js";
+export {
+  type CodecRegistry,
+  registerBlosc2Codecs,
+} from "./zarr/register.js";

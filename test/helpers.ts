@@ -113,3 +113,31 @@ export function readB2ndManifest(dir = FIXTURES): { arrays: B2ndManifestArray[] 
     arrays: B2ndManifestArray[];
   };
 }
+
+export interface ZarrManifestArray {
+  name: string;
+  path: string;
+  zarr_format: number;
+  shape: number[];
+  chunks: number[];
+  shards: number[] | null;
+  dtype: string;
+  numpy_dtype: string;
+  fill_value: unknown;
+  codecs: string[];
+  missing_chunks: string[];
+  npy: string | null;
+}
+
+export function readZarrManifest(dir = FIXTURES): { arrays: ZarrManifestArray[] } {
+  return JSON.parse(readFileSync(`${dir}/zarr-manifest.json`, "utf8")) as {
+    arrays: ZarrManifestArray[];
+  };
+}
+
+/** Plain JS values of zarrita chunk data (BoolArray, typed arrays) for comparisons. */
+export function valuesOf(data: unknown): unknown[] {
+  const d = data as { length: number; get?: (i: number) => unknown };
+  if (typeof d.get === "function") return Array.from({ length: d.length }, (_, i) => d.get!(i));
+  return Array.from(data as ArrayLike<unknown>);
+}
