@@ -9,6 +9,7 @@ import * as zarr from "zarrita";
 import {
   FormatError,
   get,
+  OptionsError,
   registerBlosc2Codecs,
   writeB2nd,
   type ZarrGetStats,
@@ -192,6 +193,21 @@ describe("bad input names the array and the chunk", () => {
     expect((err2 as Error).message).toContain("/temp/c/1/0");
     // Untouched chunks still read.
     expect(await get(arr, [15, 15])).toBe(315);
+  });
+
+  it("an inconsistent b2nd configuration names the array and the key", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "zb-zcfg-"));
+    const store = new FileSystemStore(dir);
+    const arr = await zarr.create(zarr.root(store).resolve("cfg"), {
+      shape: [8, 8],
+      chunkShape: [4, 4],
+      dtype: "float32",
+      codecs: [{ name: "b2nd", configuration: { blocks: [8, 2] } }],
+      fillValue: 0,
+    });
+    const err = await get(arr, [1, 1]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OptionsError);
+    expect((err as Error).message).toMatch(/^\/cfg\/zarr\.json: .*blocks/);
   });
 
   it("a store without getRange falls back to zarr.get and says so", async () => {

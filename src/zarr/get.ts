@@ -99,7 +99,17 @@ function indexLayout(codecs: unknown): { crc: boolean } | undefined {
 }
 
 async function readLayout(arr: AnyArray, store: RangeStore): Promise<Layout> {
-  const { parseB2ndConfig } = await import("./codecs/b2nd.js");
+  const { parseB2ndConfig: parse } = await import("./codecs/b2nd.js");
+  // Configuration errors name the array: the codec itself does not know where it is used.
+  const parseB2ndConfig = (config: unknown, shape: number[], dataType: string) => {
+    try {
+      return parse(config, shape, dataType);
+    } catch (err) {
+      if (err instanceof OptionsError)
+        throw new OptionsError(`${arr.path}/zarr.json: ${err.message}`);
+      throw err;
+    }
+  };
   if (typeof store.getRange !== "function") {
     return { kind: "fallback", reason: "the store has no getRange: whole chunks were read" };
   }
