@@ -2,40 +2,26 @@
 // zarrita holds chunk values in.
 import { BoolArray } from "zarrita";
 import { OptionsError } from "../errors.js";
+import { parseDtype } from "../format/dtype.js";
 
-/** NumPy dtype of each Zarr data type the Blosc2 codecs support (stored little-endian). */
-const NUMPY_DTYPES: Readonly<Record<string, string>> = {
-  bool: "|b1",
-  int8: "|i1",
-  uint8: "|u1",
-  int16: "<i2",
-  uint16: "<u2",
-  int32: "<i4",
-  uint32: "<u4",
-  int64: "<i8",
-  uint64: "<u8",
-  float16: "<f2",
-  float32: "<f4",
-  float64: "<f8",
-};
-
-const ITEMSIZES: Readonly<Record<string, number>> = {
-  bool: 1,
-  int8: 1,
-  uint8: 1,
-  int16: 2,
-  uint16: 2,
-  int32: 4,
-  uint32: 4,
-  int64: 8,
-  uint64: 8,
-  float16: 2,
-  float32: 4,
-  float64: 8,
-};
+// The Zarr v3 numeric type names are NumPy's, which the dtype parser already knows.
+const ZARR_TYPES = [
+  "bool",
+  "int8",
+  "uint8",
+  "int16",
+  "uint16",
+  "int32",
+  "uint32",
+  "int64",
+  "uint64",
+  "float16",
+  "float32",
+  "float64",
+] as const;
 
 /** The Zarr data types `numpyDtypeOf` accepts. */
-export const SUPPORTED_DATA_TYPES: readonly string[] = Object.keys(NUMPY_DTYPES);
+export const SUPPORTED_DATA_TYPES: readonly string[] = ZARR_TYPES;
 
 /**
  * Array types zarrita keeps chunk values in: a typed array per numeric type, zarrita's
@@ -67,14 +53,13 @@ function unsupported(dataType: unknown): OptionsError {
  * naming the type.
  */
 export function numpyDtypeOf(dataType: string): string {
-  const name = typeof dataType === "string" ? NUMPY_DTYPES[dataType] : undefined;
-  if (name === undefined) throw unsupported(dataType);
-  return name;
+  if (!SUPPORTED_DATA_TYPES.includes(dataType)) throw unsupported(dataType);
+  return parseDtype(dataType).name;
 }
 
 /** Bytes per item of a supported Zarr data type, undefined for any other type. */
 export function itemsizeOf(dataType: string): number | undefined {
-  return typeof dataType === "string" ? ITEMSIZES[dataType] : undefined;
+  return SUPPORTED_DATA_TYPES.includes(dataType) ? parseDtype(dataType).itemsize : undefined;
 }
 
 type ArrayCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ZarritaData;
@@ -124,7 +109,7 @@ function ctorOf(dataType: string): ArrayCtor {
  */
 export function toZarritaData(dataType: string, bytes: ArrayBufferView): ZarritaData {
   const Ctor = ctorOf(dataType);
-  const itemsize = ITEMSIZES[dataType]!;
+  const itemsize = itemsizeOf(dataType)!;
   let view =
     bytes instanceof Uint8Array
       ? bytes

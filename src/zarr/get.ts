@@ -270,15 +270,7 @@ export async function get(
   options: ZarrGetOptions = {},
 ): Promise<unknown> {
   const store = arr.store as unknown as RangeStore;
-  const stats: ZarrGetStats = options.stats ?? {
-    path: "b2nd",
-    chunksTouched: 0,
-    missingChunks: 0,
-    blocksDecoded: 0,
-    bytesRead: 0,
-    requests: 0,
-  };
-  Object.assign(stats, {
+  const stats: ZarrGetStats = Object.assign(options.stats ?? ({} as ZarrGetStats), {
     path: "b2nd",
     chunksTouched: 0,
     missingChunks: 0,
