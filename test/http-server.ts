@@ -21,7 +21,25 @@ export interface TestServer {
   /** Base URL without a trailing slash, e.g. "http://127.0.0.1:40123". */
   url: string;
   requests: RecordedRequest[];
+  /**
+   * The options in force: the object given to startServer (or a new one), read on every
+   * request, so a test can make the server misbehave and then behave again.
+   */
+  options: ServerOptions;
   close(): Promise<void>;
+}
+
+/** What statusFor is told about a request. */
+export interface RequestInfo {
+  method: string;
+  /** The path without the query string, e.g. "/f.b2nd". */
+  path: string;
+  /** The Range header, if any. */
+  range?: string;
+  /** The first byte the Range header asks for (suffix ranges: undefined). */
+  rangeStart?: number;
+  /** 1 for the first request this server received, 2 for the next... */
+  n: number;
 }
 
 export interface ServerOptions {
@@ -35,6 +53,29 @@ export interface ServerOptions {
   truncateBodyTo?: number;
   /** Wait this long before answering each request. */
   delayMs?: number;
+  /** Answer normally this many requests, then every later one with failStatus (default 500). */
+  failAfter?: number;
+  failStatus?: number;
+  /** A status to answer this request with instead (undefined: answer normally). */
+  statusFor?: (request: RequestInfo) => number | undefined;
+  /**
+   * Answer a Range request with the bytes this many bytes further on, Content-Range saying so
+   * truthfully (a server answering another range than asked).
+   */
+  wrongContentRange?: number;
+  /**
+   * Send the headers (with the full Content-Length) and this many body bytes, then destroy
+   * the connection (bodies no longer than this are sent whole).
+   */
+  dropConnectionAfterBytes?: number;
+  /** Send the headers and half the body, wait this long, then send the rest. */
+  slowBodyMs?: number;
+}
+
+/** The first byte of a "bytes=a-b" or "bytes=a-" header; undefined for suffix or no ranges. */
+function rangeStartOf(header: string | undefined): number | undefined {
+  const m = header === undefined ? null : /^bytes=(\d+)-\d*$/.exec(header.trim());
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Parses a single "bytes=a-b", "bytes=a-" or "bytes=-n". undefined: malformed (ignore it). */
@@ -59,6 +100,7 @@ function parseRange(
 export async function startServer(root: string, options: ServerOptions = {}): Promise<TestServer> {
   const rootDir = await realpath(resolve(root));
   const requests: RecordedRequest[] = [];
+  const live = options;
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
 
@@ -102,29 +144,68 @@ export async function startServer(root: string, options: ServerOptions = {}): Pr
     req: IncomingMessage,
     res: ServerResponse,
     record: RecordedRequest,
+    n: number,
   ): Promise<void> {
     const send = (status: number, headers: Record<string, string | number>, body?: Buffer) => {
       if (res.destroyed || closed) return;
       let payload = body && req.method !== "HEAD" ? body : undefined;
-      if (payload && options.truncateBodyTo !== undefined) {
-        payload = payload.subarray(0, Math.max(0, options.truncateBodyTo));
+      if (payload && live.truncateBodyTo !== undefined) {
+        payload = payload.subarray(0, Math.max(0, live.truncateBodyTo));
       }
       const contentLength =
         req.method === "HEAD" ? (headers["Content-Length"] ?? 0) : (payload?.length ?? 0);
       res.writeHead(status, { ...headers, "Content-Length": contentLength });
       record.status = status;
+      const drop = live.dropConnectionAfterBytes;
+      if (payload && drop !== undefined && payload.length > drop) {
+        // Headers promise the whole body; the connection dies after `drop` bytes.
+        record.bytes = drop;
+        res.flushHeaders();
+        if (drop > 0) res.write(payload.subarray(0, drop));
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          res.destroy();
+        }, 20);
+        timers.add(timer);
+        return;
+      }
+      const slow = live.slowBodyMs;
+      if (payload && slow !== undefined && slow > 0 && payload.length > 1) {
+        const half = Math.floor(payload.length / 2);
+        record.bytes = payload.length;
+        res.write(payload.subarray(0, half));
+        const rest = payload.subarray(half);
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          if (!res.destroyed && !closed) res.end(rest);
+        }, slow);
+        timers.add(timer);
+        return;
+      }
       record.bytes = payload?.length ?? 0;
       res.end(payload);
     };
     const text = (status: number, message: string) =>
       send(status, { "Content-Type": "text/plain" }, Buffer.from(`${message}\n`));
 
-    if (options.status !== undefined) return text(options.status, `status ${options.status}`);
+    const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+    const forced =
+      live.status ??
+      (live.failAfter !== undefined && n > live.failAfter ? (live.failStatus ?? 500) : undefined) ??
+      live.statusFor?.({
+        method: req.method ?? "",
+        path: pathname,
+        ...(req.headers.range === undefined ? {} : { range: req.headers.range }),
+        ...(rangeStartOf(req.headers.range) === undefined
+          ? {}
+          : { rangeStart: rangeStartOf(req.headers.range) }),
+        n,
+      });
+    if (forced !== undefined) return text(forced, `status ${forced}`);
     if (req.method !== "GET" && req.method !== "HEAD") {
       return send(405, { Allow: "GET, HEAD" });
     }
-    if (req.method === "HEAD" && options.noHead) return send(405, { Allow: "GET" });
-    const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (req.method === "HEAD" && live.noHead) return send(405, { Allow: "GET" });
     const file = await resolveFile(pathname);
     if (file === undefined) return text(404, "not found");
     const info = await stat(file);
@@ -136,7 +217,7 @@ export async function startServer(root: string, options: ServerOptions = {}): Pr
     };
     const rangeHeader = req.headers.range;
     const range =
-      rangeHeader !== undefined && !options.ignoreRange ? parseRange(rangeHeader, size) : undefined;
+      rangeHeader !== undefined && !live.ignoreRange ? parseRange(rangeHeader, size) : undefined;
     if (range === "unsatisfiable") {
       return send(416, { ...base, "Content-Range": `bytes */${size}` });
     }
@@ -144,13 +225,22 @@ export async function startServer(root: string, options: ServerOptions = {}): Pr
       if (req.method === "HEAD") return send(200, { ...base, "Content-Length": size });
       return send(200, base, await readSlice(file, 0, size));
     }
+    const shift = live.wrongContentRange ?? 0;
+    if (shift !== 0) {
+      // Another range of the same length, as far along as the file allows.
+      const length = range.end - range.start + 1;
+      range.start = Math.min(Math.max(range.start + shift, 0), Math.max(size - length, 0));
+      range.end = range.start + length - 1;
+    }
     const length = range.end - range.start + 1;
     const headers = { ...base, "Content-Range": `bytes ${range.start}-${range.end}/${size}` };
     if (req.method === "HEAD") return send(206, { ...headers, "Content-Length": length });
     return send(206, headers, await readSlice(file, range.start, length));
   }
 
+  let count = 0;
   const server = createServer((req, res) => {
+    const n = ++count;
     const record: RecordedRequest = {
       method: req.method ?? "",
       path: req.url ?? "",
@@ -160,7 +250,7 @@ export async function startServer(root: string, options: ServerOptions = {}): Pr
     if (req.headers.range !== undefined) record.range = req.headers.range;
     requests.push(record);
     const run = () => {
-      answer(req, res, record).catch((err: unknown) => {
+      answer(req, res, record, n).catch((err: unknown) => {
         if (res.destroyed || closed) return;
         if (!res.headersSent) {
           record.status = 500;
@@ -171,11 +261,11 @@ export async function startServer(root: string, options: ServerOptions = {}): Pr
         }
       });
     };
-    if (options.delayMs !== undefined && options.delayMs > 0) {
+    if (live.delayMs !== undefined && live.delayMs > 0) {
       const timer = setTimeout(() => {
         timers.delete(timer);
         run();
-      }, options.delayMs);
+      }, live.delayMs);
       timers.add(timer);
     } else {
       run();
@@ -195,6 +285,7 @@ export async function startServer(root: string, options: ServerOptions = {}): Pr
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    options: live,
     close() {
       if (closing === undefined) {
         closed = true;

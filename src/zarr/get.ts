@@ -8,12 +8,25 @@
 import type { AbsolutePath, RangeQuery } from "@zarrita/storage";
 import type * as zarr from "zarrita";
 import { openB2nd } from "../decode/b2nd-read.js";
-import { FormatError, OptionsError } from "../errors.js";
-import { newStats, type SourceStats } from "../io/source.js";
+import { FormatError, OptionsError, ZarrBlosc2Error } from "../errors.js";
+import {
+  describeReason,
+  newStats,
+  SourceError,
+  type SourceStats,
+  throwIfAborted,
+} from "../io/source.js";
 import { type ChunkPlan, planRead } from "../plan/b2nd-plan.js";
 import { cStrides, type DimSelection, normalizeSelection, resultShape } from "../plan/selection.js";
 import { crc32c } from "./crc32c.js";
-import { MissingChunk, type RangeStore, StoreRangeSource, storeRange } from "./store-source.js";
+import {
+  keyName,
+  MissingChunk,
+  type RangeStore,
+  StoreRangeSource,
+  storeFailure,
+  storeRange,
+} from "./store-source.js";
 
 export interface ZarrGetOptions {
   signal?: AbortSignal;
@@ -161,7 +174,13 @@ function countingStore(store: RangeStore, stats: SourceStats): RangeStore {
   const counted: RangeStore = {
     async get(key, opts) {
       stats.requests++;
-      const bytes = await store.get(key, opts);
+      let bytes: Uint8Array | undefined;
+      try {
+        opts?.signal?.throwIfAborted();
+        bytes = await store.get(key, opts);
+      } catch (cause) {
+        throw storeFailure(store, key, undefined, cause, opts?.signal);
+      }
       if (bytes) stats.bytesRead += bytes.length;
       return bytes;
     },
@@ -279,6 +298,29 @@ export async function get(
     requests: 0,
   });
   delete stats.fallback;
+  const name = keyName(store, arr.path);
+  throwIfAborted(name, undefined, options.signal);
+  try {
+    return await getWith(arr, store, name, selection, options, stats);
+  } catch (err) {
+    // zarrita and signal.throwIfAborted() reject with the bare abort reason: name the array.
+    if (options.signal?.aborted && !(err instanceof ZarrBlosc2Error)) {
+      throw new SourceError(name, undefined, `aborted (${describeReason(options.signal.reason)})`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+async function getWith(
+  arr: AnyArray,
+  store: RangeStore,
+  name: string,
+  selection: Selection,
+  options: ZarrGetOptions,
+  stats: ZarrGetStats,
+): Promise<unknown> {
   const io = newStats();
   let layoutPromise = layouts.get(arr);
   if (!layoutPromise) {
@@ -344,7 +386,7 @@ export async function get(
   const keptDims = ranges.map((r, d) => (r.keep ? d : -1)).filter((d) => d >= 0);
 
   const readUnit = async (cp: ChunkPlan) => {
-    options.signal?.throwIfAborted();
+    throwIfAborted(name, undefined, options.signal);
     const sub = subSelection(cp, ranges);
     const regionShape = keptDims.map((d) => cp.segments[d]![0]!.k1 - cp.segments[d]![0]!.k0);
     const regionOffset = keptDims.map((d) => cp.segments[d]![0]!.k0);
@@ -396,8 +438,14 @@ export async function get(
   };
 
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < plan.chunks.length) await readUnit(plan.chunks[next++]!);
+    try {
+      while (!failed && next < plan.chunks.length) await readUnit(plan.chunks[next++]!);
+    } catch (err) {
+      failed = true; // the call rejects: the other workers start no further chunks
+      throw err;
+    }
   };
   await Promise.all(
     Array.from({ length: Math.min(options.concurrency ?? 4, plan.chunks.length) }, worker),
@@ -434,7 +482,7 @@ async function unitSource(
 ): Promise<StoreRangeSource | undefined> {
   if (!layout.shard) {
     const key = arr.resolve(layout.encodeKey(coords)).path;
-    return new StoreRangeSource(store, key, io);
+    return new StoreRangeSource(store, key, io, 0, undefined, keyName(store, key), signal);
   }
   const { shape: shardShape } = layout.shard;
   const perShard = shardShape.map((n, d) => n / layout.unitShape[d]!);
@@ -455,7 +503,7 @@ async function unitSource(
   if (offset === 0xffffffffffffffffn && length === 0xffffffffffffffffn) return undefined;
   if (offset + length > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new FormatError(
-      key,
+      keyName(store, key),
       `inner chunk ${linear} has an impossible range (${offset}, ${length})`,
     );
   }
@@ -465,7 +513,8 @@ async function unitSource(
     io,
     Number(offset),
     Number(length),
-    `${key} inner chunk ${coords.join(",")}`,
+    `${keyName(store, key)} inner chunk ${coords.join(",")}`,
+    signal,
   );
 }
 
@@ -482,13 +531,22 @@ async function readShardIndex(
   const range: RangeQuery = shard.indexAtEnd ? { suffixLength: size } : { offset: 0, length: size };
   const bytes = await storeRange(store, key, range, io, signal);
   if (bytes === undefined) return undefined;
-  if (bytes.length !== size)
-    throw new FormatError(key, `shard index is ${bytes.length} bytes, expected ${size}`);
+  const where = keyName(store, key);
+  if (bytes.length > size) {
+    // Which bytes these are is unknown (a server that ignores Range sends the whole shard).
+    throw new SourceError(
+      where,
+      "offset" in range ? [0, size - 1] : undefined,
+      `long read: the store returned ${bytes.length} bytes for the ${size}-byte shard index (does the server ignore Range requests?)`,
+    );
+  }
+  if (bytes.length < size)
+    throw new FormatError(where, `shard index is ${bytes.length} bytes, expected ${size}`);
   if (shard.crc) {
     const want = new DataView(bytes.buffer, bytes.byteOffset + 16 * n, 4).getUint32(0, true);
     const got = crc32c(bytes.subarray(0, 16 * n));
     if (got !== want)
-      throw new FormatError(key, `shard index checksum mismatch (crc32c ${got} != ${want})`);
+      throw new FormatError(where, `shard index checksum mismatch (crc32c ${got} != ${want})`);
   }
   const table = new BigUint64Array(2 * n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, 16 * n);

@@ -8,6 +8,7 @@ import {
   type ByteSource,
   byteRange,
   checkRange,
+  describeReason,
   SourceError,
   type SourceStats,
 } from "../io/source.js";
@@ -30,6 +31,45 @@ const PREFIX_BYTES = 8192;
 /** Thrown (and caught by the reader) when the key does not exist: the chunk is missing. */
 export class MissingChunk extends Error {}
 
+/**
+ * The name of `key` in error messages: its URL for stores that have one (zarrita's
+ * FetchStore resolves keys against `store.url` this way), else the key itself.
+ */
+export function keyName(store: RangeStore, key: AbsolutePath): string {
+  const url = (store as { url?: unknown }).url;
+  if (typeof url !== "string" && !(url instanceof URL)) return key;
+  try {
+    const base = new URL(url);
+    if (!base.pathname.endsWith("/")) base.pathname += "/";
+    const resolved = new URL(key.slice(1), base);
+    resolved.search = base.search;
+    return resolved.href;
+  } catch {
+    return key;
+  }
+}
+
+/** A failed store read as a SourceError naming the key (its URL) and the byte range. */
+export function storeFailure(
+  store: RangeStore,
+  key: AbsolutePath,
+  range: RangeQuery | undefined,
+  cause: unknown,
+  signal?: AbortSignal,
+): SourceError {
+  if (cause instanceof SourceError) return cause;
+  const where =
+    range === undefined || "suffixLength" in range
+      ? undefined
+      : byteRange(range.offset, range.length);
+  const suffix =
+    range !== undefined && "suffixLength" in range ? ` (last ${range.suffixLength} bytes)` : "";
+  const problem = signal?.aborted
+    ? `aborted (${describeReason(signal.reason)})`
+    : `store read failed${suffix}: ${describeReason(cause)}`;
+  return new SourceError(keyName(store, key), where, problem, { cause });
+}
+
 /** getRange that counts the request and the bytes, and turns failures into SourceErrors. */
 export async function storeRange(
   store: RangeStore,
@@ -41,17 +81,10 @@ export async function storeRange(
   stats.requests++;
   let bytes: Uint8Array | undefined;
   try {
+    signal?.throwIfAborted();
     bytes = await (store as AsyncReadable).getRange!(key, range, { signal });
   } catch (cause) {
-    const where = "suffixLength" in range ? undefined : byteRange(range.offset, range.length);
-    throw new SourceError(
-      key,
-      where,
-      `store read failed: ${(cause as Error)?.message ?? String(cause)}`,
-      {
-        cause,
-      },
-    );
+    throw storeFailure(store, key, range, cause, signal);
   }
   if (bytes) stats.bytesRead += bytes.length;
   return bytes;
@@ -68,7 +101,10 @@ export class StoreRangeSource implements ByteSource {
     /** Where the frame starts inside the stored object (a shard's inner chunk), and its length. */
     private readonly base = 0,
     length?: number,
-    readonly name: string = key,
+    /** For error messages (default: the key's URL, or the key). */
+    readonly name: string = keyName(store, key),
+    /** Aborts every read of this source, also those not given a signal (the size probe). */
+    private readonly signal?: AbortSignal,
   ) {
     this.knownSize = length;
   }
@@ -80,6 +116,7 @@ export class StoreRangeSource implements ByteSource {
       this.key,
       { offset: this.base, length: PREFIX_BYTES },
       this.stats,
+      this.signal,
     );
     if (bytes === undefined) throw new MissingChunk(this.key);
     const { frameLength } = framePrefix(bytes.subarray(0, FRAME_PREFIX_LENGTH), this.name);
@@ -109,17 +146,30 @@ export class StoreRangeSource implements ByteSource {
       this.key,
       { offset: this.base + offset, length },
       this.stats,
-      options.signal,
+      options.signal ?? this.signal,
     );
-    if (bytes === undefined)
-      throw new SourceError(this.name, byteRange(offset, length), "no longer in the store");
+    if (bytes === undefined) throw this.failure(offset, length, "no longer in the store");
     if (bytes.length < length) {
-      throw new SourceError(
-        this.name,
-        byteRange(offset, length),
-        `short read: got ${bytes.length} of ${length} bytes`,
+      throw this.failure(offset, length, `short read: got ${bytes.length} of ${length} bytes`);
+    }
+    if (bytes.length > length) {
+      // Which bytes these are is unknown (a server that ignores Range sends the whole object).
+      throw this.failure(
+        offset,
+        length,
+        `long read: the store returned ${bytes.length} bytes for ${length} (does the server ignore Range requests?)`,
       );
     }
-    return bytes.length === length ? bytes : bytes.subarray(0, length);
+    return bytes;
+  }
+
+  /** A SourceError naming the stored object and the range inside it (as storeRange does). */
+  private failure(offset: number, length: number, problem: string): SourceError {
+    const object = keyName(this.store, this.key);
+    return new SourceError(
+      object,
+      byteRange(this.base + offset, length),
+      this.name === object ? problem : `${problem} (${this.name})`,
+    );
   }
 }
