@@ -193,6 +193,21 @@ async function sliceCommand(args: string[]): Promise<void> {
   }
 }
 
+/**
+ * An error as one printable line: messages quote paths, URLs and names read from files, so
+ * line breaks and other control characters (terminal escapes) are shown escaped.
+ */
+function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  let out = "";
+  for (const c of message) {
+    const code = c.codePointAt(0)!;
+    if (code >= 0x20 && (code < 0x7f || code > 0x9f)) out += c;
+    else out += c === "\n" ? "\\n" : `\\x${code.toString(16).padStart(2, "0")}`;
+  }
+  return out;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes("--debug");
   const args = argv.filter((a) => a !== "--debug");
@@ -221,7 +236,7 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError(`unknown command "${command}" (see zarr-blosc2 --help)`);
   } catch (err) {
     if (debug) console.error(err);
-    else console.error(`zarr-blosc2: ${(err as Error).message}`);
+    else console.error(`zarr-blosc2: ${oneLine(err)}`);
     return err instanceof UsageError ? 2 : 1;
   }
 }
