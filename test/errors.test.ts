@@ -71,8 +71,18 @@ describe("typed errors", () => {
   it("turns C-Blosc2 error codes into Blosc2Error with the operation and meaning", async () => {
     const chunk = await compress(data, { codec: "zstd" });
     const corrupt = chunk.slice();
-    // Damage the compressed streams, leaving the header intact.
-    for (let i = 64; i < corrupt.length; i += 7) corrupt[i] = (corrupt[i]! ^ 0x5a) & 0xff;
+    // Damage the first compressed stream's payload, leaving the header, the block starts and
+    // the stream sizes intact (those are checked in TypeScript: see chunk-validate.test.ts).
+    const view = new DataView(corrupt.buffer);
+    const { blocksize, typesize } = chunkInfo(chunk);
+    let at = view.getInt32(32, true); // block 0's first stream
+    let csize = view.getInt32(at, true);
+    // Skip streams stored raw (csize == stream size) or as runs: find a compressed one.
+    while (csize <= 16 || csize >= blocksize / typesize) {
+      at += 4 + Math.max(csize, 0) + (csize < 0 ? 1 : 0);
+      csize = view.getInt32(at, true);
+    }
+    for (let i = at + 8; i < at + 4 + csize; i += 7) corrupt[i] = (corrupt[i]! ^ 0x5a) & 0xff;
     const err = await decompress(corrupt).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Blosc2Error);
     const b = err as Blosc2Error;

@@ -33,7 +33,7 @@ import {
   planRead,
 } from "../plan/b2nd-plan.js";
 import { cStrides, normalizeSelection, resultShape, type Selection } from "../plan/selection.js";
-import { decompress, decompressBlocks, needsBlockZero } from "./blosc2.js";
+import { type DecodeOptions, decompress, decompressBlocks, needsBlockZero } from "./blosc2.js";
 
 export interface OpenB2ndOptions {
   /** Merge block byte ranges closer than this many bytes into one read (default 64 KiB). */
@@ -280,7 +280,7 @@ export class B2ndArray {
         );
       }
       if (info.special !== "none" || info.flags.variableBlocks) {
-        const all = await decompress(chunk);
+        const all = await decompress(chunk, this.decodeOptions(where));
         this.checkDecoded(all, where);
         return {
           blocks: (b) => all.subarray(b * this.blocksize, (b + 1) * this.blocksize),
@@ -298,10 +298,12 @@ export class B2ndArray {
       chunk = await this.readPartialChunk(source, base, head, info, cp.blocks, where, signal);
     }
     const wanted = needsBlockZero(info) && !cp.blocks.includes(0) ? [0, ...cp.blocks] : cp.blocks;
+    // Either way the chunk's layout is checked (src/format/chunk-validate.ts) before wasm sees
+    // it; a partial chunk only holds the wanted blocks, and only those are walked.
     const decodedChunk =
       wanted.length === this.nblocks
-        ? await decompress(chunk)
-        : await decompressBlocks(chunk, wanted);
+        ? await decompress(chunk, this.decodeOptions(where))
+        : await decompressBlocks(chunk, wanted, this.decodeOptions(where));
     this.checkDecoded(decodedChunk, where);
     return {
       blocks: (b) => decodedChunk.subarray(b * this.blocksize, (b + 1) * this.blocksize),
@@ -389,6 +391,10 @@ export class B2ndArray {
     return chunk;
   }
 
+  private decodeOptions(where: string): DecodeOptions {
+    return { source: where, maxDecodedBytes: this.options.maxDecodedBytes };
+  }
+
   private checkChunk(info: ChunkInfo, where: string, extent: number | undefined): void {
     if (extent !== undefined && info.cbytes > extent) {
       throw new FormatError(
@@ -410,6 +416,17 @@ export class B2ndArray {
       throw new FormatError(
         where,
         `holds ${info.nbytes} bytes, b2nd metadata implies ${this.chunkBytes}`,
+      );
+    }
+    // Memcpyed blocks are read straight from the chunk (no wasm): their sizes must add up.
+    if (
+      info.flags.memcpyed &&
+      info.special === "none" &&
+      info.cbytes !== info.nbytes + info.headerLength
+    ) {
+      throw new FormatError(
+        where,
+        `memcpyed chunk of ${info.nbytes} bytes has cbytes ${info.cbytes} (expected ${info.nbytes + info.headerLength})`,
       );
     }
     if (info.special === "none" && !info.flags.memcpyed && info.blocksize !== this.blocksize) {
@@ -585,7 +602,7 @@ async function decodeAttrs(trailer: Uint8Array, name: string): Promise<Record<st
   }
   for (const [key, content] of layers) {
     // Each variable-length metalayer is a Blosc2 chunk holding one msgpack value.
-    const packed = await decompress(content);
+    const packed = await decompress(content, { source: `${name} attribute "${key}"` });
     attrs[key] = toPlain(unpack(packed, `${name} attribute "${key}"`));
   }
   return attrs;
@@ -667,7 +684,11 @@ export async function openB2nd(
   const offsets =
     nchunks === 0
       ? []
-      : parseChunkOffsets(await decompress(indexChunk), nchunks, `${name} chunk index`);
+      : parseChunkOffsets(
+          await decompress(indexChunk, { source: `${name} chunk index`, maxDecodedBytes }),
+          nchunks,
+          `${name} chunk index`,
+        );
   if (!header.sparse) {
     for (const [i, o] of offsets.entries()) {
       if (o.kind === "data" && o.offset + EXTENDED_HEADER_LENGTH > header.cbytes) {

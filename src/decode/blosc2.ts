@@ -1,6 +1,6 @@
 // Compress and decompress plain Blosc2 chunks through the wasm module. Every pointer
 // allocated here is freed in a finally block, so errors cannot leak wasm memory.
-import { Blosc2Error, FormatError, OptionsError } from "../errors.js";
+import { Blosc2Error, OptionsError } from "../errors.js";
 import {
   type ChunkInfo,
   CODEC_IDS,
@@ -14,6 +14,7 @@ import {
   SPLIT_MODES,
   type SplitMode,
 } from "../format/chunk.js";
+import { validateChunk } from "../format/chunk-validate.js";
 import { type Blosc2Wasm, withBlosc2 } from "./wasm.js";
 
 export type { SplitMode } from "../format/chunk.js";
@@ -227,25 +228,63 @@ function free(wasm: Blosc2Wasm, ...ptrs: number[]): void {
   for (const p of ptrs) if (p) wasm.exports.free(p);
 }
 
-/** Checks the header and returns it, so no call reaches wasm with a size the chunk lies about. */
-function validChunk(chunk: Uint8Array, operation: string): ChunkInfo {
-  const info = chunkInfo(chunk, operation);
-  if (
-    info.flags.memcpyed &&
-    info.special === "none" &&
-    info.cbytes !== info.nbytes + info.headerLength
-  ) {
-    throw new FormatError(
-      operation,
-      `memcpyed chunk of ${info.nbytes} bytes has cbytes ${info.cbytes}`,
-    );
-  }
-  return info;
+/** Options of decompress, decompressItems and decompressBlocks. */
+export interface DecodeOptions {
+  /**
+   * Refuse (OptionsError) a call whose output would exceed this many bytes, checked against
+   * the header before anything is allocated (default 2 GiB).
+   */
+  maxDecodedBytes?: number;
+  /** What is being read, named in errors (default: the operation, e.g. "decompress"). */
+  source?: string;
 }
 
-/** Decompresses a whole Blosc2 (or Blosc1) chunk. */
-export async function decompress(chunk: Uint8Array): Promise<Uint8Array> {
-  const info = validChunk(chunk, "decompress");
+const DEFAULT_MAX_DECODED_BYTES = 2 ** 31;
+
+// UNINIT_NOTE: C-Blosc2 writes nothing for an "uninitialized" special chunk, so decoding one
+// in wasm would hand back whatever an earlier call left in the heap. Such chunks decode to
+// zeros here, without wasm (as the b2nd reader does for uninitialized chunks in its index).
+
+/**
+ * Parses the header (FormatError when it contradicts itself or the buffer) and checks the
+ * size limit. The block layout is checked by validateChunk once the blocks to decode are known.
+ */
+function parseChunk(
+  chunk: Uint8Array,
+  operation: string,
+  options: DecodeOptions,
+): { info: ChunkInfo; source: string; limit: (bytes: number) => void } {
+  const max = options.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
+  if (typeof max !== "number" || !(max >= 0)) {
+    throw new OptionsError(
+      `${operation}: maxDecodedBytes must be a non-negative number, got ${max}`,
+    );
+  }
+  const source = options.source ?? operation;
+  const info = chunkInfo(chunk, source);
+  const limit = (bytes: number): void => {
+    if (bytes > max) {
+      throw new OptionsError(
+        `${source}: decoding needs ${bytes} bytes, above maxDecodedBytes (${max})`,
+      );
+    }
+  };
+  return { info, source, limit };
+}
+
+/**
+ * Decompresses a whole Blosc2 (or Blosc1) chunk. The chunk's layout is checked first
+ * (src/format/chunk-validate.ts): a chunk C-Blosc2 could misread is a FormatError before wasm
+ * is called. Uninitialized special chunks decode to zeros.
+ */
+export async function decompress(
+  chunk: Uint8Array,
+  options: DecodeOptions = {},
+): Promise<Uint8Array> {
+  const { info, source, limit } = parseChunk(chunk, "decompress", options);
+  limit(info.nbytes);
+  validateChunk(chunk, info, { source });
+  if (info.special === "uninit") return new Uint8Array(info.nbytes); // see UNINIT_NOTE
   return withBlosc2("decompress", (wasm) => {
     let srcPtr = 0;
     let destPtr = 0;
@@ -264,6 +303,24 @@ export async function decompress(chunk: Uint8Array): Promise<Uint8Array> {
 }
 
 /**
+ * A 32-byte memcpyed chunk whose cbytes contradicts its nbytes. Decompressing it makes
+ * C-Blosc2 reset the shared context's dictionary and special-value state and then fail
+ * (before touching any block, so its scratch buffers are kept). getitem does not reset that
+ * state itself: without this, a getitem after a dictionary chunk would decode against the
+ * previous chunk's (freed) dictionary, and one on a Blosc1 chunk after a repeated-value chunk
+ * would "decode" the old repeated value.
+ */
+const RESET_CHUNK = (() => {
+  const header = new Uint8Array(EXTENDED_HEADER_LENGTH);
+  const view = new DataView(header.buffer);
+  header.set([5, 1, 0x07, 1]); // version, versionlz, shuffle|memcpyed|bitshuffle, typesize
+  view.setInt32(4, 1, true); // nbytes
+  view.setInt32(8, 1, true); // blocksize
+  view.setInt32(12, EXTENDED_HEADER_LENGTH, true); // cbytes (memcpyed wants nbytes + 32)
+  return header;
+})();
+
+/**
  * Decodes `nitems` items starting at item `start` (items are `typesize` bytes), touching
  * only the blocks that hold them.
  */
@@ -271,8 +328,9 @@ export async function decompressItems(
   chunk: Uint8Array,
   start: number,
   nitems: number,
+  options: DecodeOptions = {},
 ): Promise<Uint8Array> {
-  const info = validChunk(chunk, "decompressItems");
+  const { info, source, limit } = parseChunk(chunk, "decompressItems", options);
   const total = Math.floor(info.nbytes / info.typesize);
   if (!isInt(start, 0, total) || !isInt(nitems, 0, total - start)) {
     throw new OptionsError(
@@ -281,27 +339,41 @@ export async function decompressItems(
   }
   const lo = start * info.typesize;
   const size = nitems * info.typesize;
-  if (needsBlockZero(info) && size > 0) {
-    // C-Blosc2's getitem undoes delta against its scratch buffer, not block 0: go through
-    // the masked path, which decodes block 0 first.
-    const first = Math.floor(lo / info.blocksize);
-    const last = Math.floor((lo + size - 1) / info.blocksize);
-    const blocks = Array.from({ length: last - first + 1 }, (_, i) => first + i);
-    return (await decompressBlocks(chunk, blocks)).slice(lo, lo + size);
+  const first = Math.floor(lo / info.blocksize);
+  const last = size > 0 ? Math.floor((lo + size - 1) / info.blocksize) : first - 1;
+  // Lazy: the range is only walked for ordinary chunks, whose block count the starts table
+  // bounds (a special chunk may claim billions of blocks).
+  const blocks: Iterable<number> = {
+    *[Symbol.iterator]() {
+      for (let b = first; b <= last; b++) yield b;
+    },
+  };
+  validateChunk(chunk, info, { blocks, source });
+  const regular = info.special === "none" && !info.flags.memcpyed;
+  if ((needsBlockZero(info) || (regular && info.flags.dictionary)) && size > 0) {
+    // C-Blosc2's getitem undoes delta against its scratch buffer, not block 0, and never
+    // loads a chunk's dictionary: go through the masked path, which does both.
+    return (await decompressBlocks(chunk, blocks, { ...options, source })).slice(lo, lo + size);
   }
+  limit(size);
+  if (info.special === "uninit") return new Uint8Array(size); // see UNINIT_NOTE
   return withBlosc2("decompressItems", (wasm) => {
     let srcPtr = 0;
     let destPtr = 0;
+    let resetPtr = 0;
     try {
+      resetPtr = wasm.copyIn(RESET_CHUNK, "decompressItems");
       srcPtr = wasm.copyIn(chunk.subarray(0, info.cbytes), "decompressItems");
       destPtr = wasm.malloc(size, "decompressItems");
+      // Fails by design (see RESET_CHUNK); destsize 1 passes its nbytes check.
+      wasm.exports.zb_decompress(resetPtr, RESET_CHUNK.length, destPtr, 1);
       const n = check(
         "decompressItems",
         wasm.exports.zb_getitem(srcPtr, info.cbytes, start, nitems, destPtr, size),
       );
       return wasm.heap().slice(destPtr, destPtr + n);
     } finally {
-      free(wasm, srcPtr, destPtr);
+      free(wasm, srcPtr, destPtr, resetPtr);
     }
   });
 }
@@ -322,18 +394,24 @@ export function needsBlockZero(info: ChunkInfo): boolean {
 export async function decompressBlocks(
   chunk: Uint8Array,
   blocks: Iterable<number>,
+  options: DecodeOptions = {},
 ): Promise<Uint8Array> {
-  const info = validChunk(chunk, "decompressBlocks");
-  const mask = new Uint8Array(info.nblocks).fill(1); // 1 = masked out (not decoded)
+  const { info, source, limit } = parseChunk(chunk, "decompressBlocks", options);
+  limit(info.nbytes);
+  const wanted = new Set<number>();
   for (const b of blocks) {
     if (!isInt(b, 0, info.nblocks - 1)) {
       throw new OptionsError(
         `decompressBlocks: block ${b} outside the chunk's ${info.nblocks} blocks`,
       );
     }
-    mask[b] = 0;
+    wanted.add(b);
   }
-  if (needsBlockZero(info) && mask.length > 0) mask[0] = 0;
+  if (needsBlockZero(info) && info.nblocks > 0) wanted.add(0);
+  validateChunk(chunk, info, { blocks: wanted, source });
+  if (info.special === "uninit") return new Uint8Array(info.nbytes); // see UNINIT_NOTE
+  const mask = new Uint8Array(info.nblocks).fill(1); // 1 = masked out (not decoded)
+  for (const b of wanted) mask[b] = 0;
   return withBlosc2("decompressBlocks", (wasm) => {
     let srcPtr = 0;
     let destPtr = 0;

@@ -194,12 +194,20 @@ export function blosc2Wasm(): Promise<Blosc2Wasm> {
   return instance ?? initBlosc2();
 }
 
+let calls = 0;
+
+/** How many operations have run on the module so far (lets tests prove a call never got there). */
+export function blosc2CallCount(): number {
+  return calls;
+}
+
 /**
  * Runs `fn` on the shared instance. A trap leaves the instance in an unknown state, so it is
  * replaced (same compiled module) and the trap becomes a WasmTrapError.
  */
 export async function withBlosc2<T>(operation: string, fn: (wasm: Blosc2Wasm) => T): Promise<T> {
   const wasm = await blosc2Wasm();
+  calls++;
   try {
     return fn(wasm);
   } catch (err) {
