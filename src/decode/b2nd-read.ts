@@ -17,6 +17,7 @@ import {
   trailerLength,
 } from "../format/frame.js";
 import { toPlain, unpack } from "../format/msgpack.js";
+import { forEachLimited } from "../io/pool.js";
 import {
   type ByteSource,
   type DirectorySource,
@@ -175,19 +176,12 @@ export class B2ndArray {
       bstrides: cStrides(this.blockShape),
       steps: ranges.map((r) => r.step),
     };
-    let next = 0;
-    const worker = async () => {
-      while (next < plan.chunks.length) {
-        const cp = plan.chunks[next++]!;
-        options.signal?.throwIfAborted();
-        const { blocks, decoded } = await this.readChunkBlocks(cp, options.signal);
-        blocksDecoded += decoded;
-        for (const b of cp.blocks) copyBlock(ctx, cp, b, blocks(b), itemsize);
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(this.options.concurrency, plan.chunks.length) }, worker),
-    );
+    await forEachLimited(plan.chunks, this.options.concurrency, async (cp) => {
+      options.signal?.throwIfAborted();
+      const { blocks, decoded } = await this.readChunkBlocks(cp, options.signal);
+      blocksDecoded += decoded;
+      for (const b of cp.blocks) copyBlock(ctx, cp, b, blocks(b), itemsize);
+    });
     const data = this.dtypeInfo.littleEndian ? arrayFor(this.dtypeInfo, out) : out;
     return {
       data,

@@ -241,9 +241,35 @@ export interface DecodeOptions {
 
 const DEFAULT_MAX_DECODED_BYTES = 2 ** 31;
 
-// UNINIT_NOTE: C-Blosc2 writes nothing for an "uninitialized" special chunk, so decoding one
-// in wasm would hand back whatever an earlier call left in the heap. Such chunks decode to
-// zeros here, without wasm (as the b2nd reader does for uninitialized chunks in its index).
+// UNINIT_NOTE: special chunks (zeros, NaN, a repeated value, uninitialized) are filled here,
+// without wasm: C-Blosc2 writes nothing for an "uninitialized" chunk (decoding one in wasm
+// would hand back whatever an earlier call left in the heap; here it reads as zeros, as the
+// b2nd reader does for uninitialized chunks in its index), and it fills a repeated value one
+// item at a time (seconds for a chunk claiming a GiB).
+
+/** The first `size` bytes of a special chunk's content, or undefined for ordinary chunks. */
+function specialFill(chunk: Uint8Array, info: ChunkInfo, size: number): Uint8Array | undefined {
+  if (info.special === "none") return undefined;
+  const out = new Uint8Array(size);
+  if (info.special === "zeros" || info.special === "uninit" || size === 0) return out;
+  let unit: Uint8Array;
+  if (info.special === "value") {
+    unit = chunk.subarray(EXTENDED_HEADER_LENGTH, EXTENDED_HEADER_LENGTH + info.typesize);
+  } else {
+    // NaN chunks: float32 or float64 quiet NaNs, as C-Blosc2 writes them (validateChunk
+    // already refused other typesizes).
+    unit = new Uint8Array(info.typesize);
+    const view = new DataView(unit.buffer);
+    if (info.typesize === 4) view.setFloat32(0, Number.NaN, true);
+    else view.setFloat64(0, Number.NaN, true);
+  }
+  out.set(unit.subarray(0, Math.min(unit.length, size)));
+  // Doubling copies: log2(size / typesize) calls instead of one per item.
+  for (let filled = unit.length; filled < size; filled *= 2) {
+    out.copyWithin(filled, 0, Math.min(filled, size - filled));
+  }
+  return out;
+}
 
 /**
  * Parses the header (FormatError when it contradicts itself or the buffer) and checks the
@@ -284,7 +310,8 @@ export async function decompress(
   const { info, source, limit } = parseChunk(chunk, "decompress", options);
   limit(info.nbytes);
   validateChunk(chunk, info, { source });
-  if (info.special === "uninit") return new Uint8Array(info.nbytes); // see UNINIT_NOTE
+  const filled = specialFill(chunk, info, info.nbytes); // see UNINIT_NOTE
+  if (filled) return filled;
   return withBlosc2("decompress", (wasm) => {
     let srcPtr = 0;
     let destPtr = 0;
@@ -356,7 +383,8 @@ export async function decompressItems(
     return (await decompressBlocks(chunk, blocks, { ...options, source })).slice(lo, lo + size);
   }
   limit(size);
-  if (info.special === "uninit") return new Uint8Array(size); // see UNINIT_NOTE
+  const filled = specialFill(chunk, info, size); // items start on an item boundary
+  if (filled) return filled;
   return withBlosc2("decompressItems", (wasm) => {
     let srcPtr = 0;
     let destPtr = 0;
@@ -409,7 +437,8 @@ export async function decompressBlocks(
   }
   if (needsBlockZero(info) && info.nblocks > 0) wanted.add(0);
   validateChunk(chunk, info, { blocks: wanted, source });
-  if (info.special === "uninit") return new Uint8Array(info.nbytes); // see UNINIT_NOTE
+  const filled = specialFill(chunk, info, info.nbytes); // see UNINIT_NOTE
+  if (filled) return filled;
   const mask = new Uint8Array(info.nblocks).fill(1); // 1 = masked out (not decoded)
   for (const b of wanted) mask[b] = 0;
   return withBlosc2("decompressBlocks", (wasm) => {

@@ -144,7 +144,8 @@ export class Blosc2Wasm {
   }
 
   malloc(size: number, operation: string): number {
-    const ptr = this.exports.malloc(Math.max(size, 1));
+    // wasm32 pointers come back as signed i32: above 2 GiB they read negative without >>> 0.
+    const ptr = this.exports.malloc(Math.max(size, 1)) >>> 0;
     if (ptr === 0) {
       throw new ZarrBlosc2Error(`${operation}: cannot allocate ${size} bytes in wasm memory`);
     }
@@ -165,7 +166,7 @@ export class Blosc2Wasm {
 
   version(): string {
     const heap = this.heap();
-    const start = this.exports.zb_version();
+    const start = this.exports.zb_version() >>> 0;
     const end = heap.indexOf(0, start);
     return new TextDecoder().decode(heap.subarray(start, end));
   }

@@ -9,6 +9,7 @@ import type { AbsolutePath, RangeQuery } from "@zarrita/storage";
 import type * as zarr from "zarrita";
 import { openB2nd } from "../decode/b2nd-read.js";
 import { FormatError, OptionsError, ZarrBlosc2Error } from "../errors.js";
+import { forEachLimited } from "../io/pool.js";
 import {
   describeReason,
   newStats,
@@ -437,19 +438,7 @@ async function getWith(
     copyRegion(out, shape, regionOffset, bytes, undefined, regionShape, itemsize);
   };
 
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    try {
-      while (!failed && next < plan.chunks.length) await readUnit(plan.chunks[next++]!);
-    } catch (err) {
-      failed = true; // the call rejects: the other workers start no further chunks
-      throw err;
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(options.concurrency ?? 4, plan.chunks.length) }, worker),
-  );
+  await forEachLimited(plan.chunks, options.concurrency ?? 4, readUnit);
   Object.assign(stats, {
     chunksTouched: plan.chunks.length,
     bytesRead: io.bytesRead,
