@@ -55,7 +55,7 @@ interface FuzzModule {
 
 /** Seed and case count of the CI run: change them only on purpose (the run is reproducible). */
 const CI_SEED = 20_240_601;
-const CI_CASES = 6000;
+const CI_CASES = 15_000;
 /** Safety cap for slow machines: the run stops early (with fewer cases) after this. */
 const CI_SECONDS = 75;
 /** Where the CI run saves failing inputs (git-ignored; the tests never write into fixtures/). */
@@ -66,23 +66,13 @@ const FAILURES = join(ROOT, ".setup/fuzz-failures");
  * `it.fails` until the bug is fixed, then remove the entry and it becomes a normal test.
  */
 const OPEN_BUGS: Record<string, string> = {
-  // Bug: src/decode/wasm.ts Blosc2Wasm.malloc/copyIn treat wasm pointers as signed i32, so
-  // once the wasm heap passes 2 GiB every new allocation comes back negative:
-  // decompressBlocks([0]) of this valid 32-byte special-zeros chunk of 2147483600 bytes
-  // throws RangeError from copyIn (and leaks the mask allocation). Once fixed the replay
-  // decodes 2 GiB of zeros (about 4 GB of memory for a few seconds).
-  "033ebaf6dd91bfe8.b2": "negative wasm pointers above 2 GiB (src/decode/wasm.ts)",
-  // Bug (performance): special "value" chunks are filled by C-Blosc2's set_values, one
-  // memcpy per item: this valid 33-byte chunk of 1 GiB (value 0xab, typesize 1) takes about
-  // 22 s to decompress with the default limit. A fill in JavaScript would take well under a
-  // second (and about 2 GB of memory once fixed).
-  "a430b47d96075325.b2": "special value chunks decode item by item in wasm (src/decode/blosc2.ts)",
-  // Bug: src/decode/b2nd-read.ts B2ndArray.get rejects on the first failing chunk while the
-  // other chunk workers keep reading; after close() their next read reopens the file, and
-  // that FileHandle is never closed (the CLI then prints Node's "Closing file descriptor ...
-  // on garbage collection" warnings after its error line). The note's check "fds" counts
-  // open file descriptors around openB2nd(path).get() + close().
-  "3cd282b86ef4ea9b.b2nd": "get() keeps reading after it rejects (src/decode/b2nd-read.ts)",
+  // None open. Fixed so far (their inputs replay as normal tests): negative wasm pointers
+  // above 2 GiB (033ebaf6dd91bfe8.b2), decompressItems walking every spanned block before
+  // validating (a30ad27d74193223.b2), special value chunks filled item by item in wasm
+  // (a430b47d96075325.b2), get() reading on after it rejected (3cd282b86ef4ea9b.b2nd).
+  // Add an entry like
+  //   "<hash>.b2": "what is wrong (src/file.ts)",
+  // with a comment naming the bug, for an input that fails until a fix lands.
 };
 
 let fuzz: FuzzModule;
