@@ -81,7 +81,9 @@ let fuzz: FuzzModule;
 function distIsStale(): boolean {
   const built = join(ROOT, "dist/index.js");
   if (!existsSync(built)) return true;
-  const builtAt = statSync(built).mtimeMs;
+  // tsc rewrites only changed outputs; its build info records every build.
+  const info = join(ROOT, "dist/.tsbuildinfo");
+  const builtAt = statSync(existsSync(info) ? info : built).mtimeMs;
   const newest = (dir: string): number =>
     Math.max(
       0,
