@@ -268,11 +268,8 @@ describe("openB2nd over HTTP", () => {
     await readsCorrectly(arr);
   });
 
-  // Known bug, not in this file's reach: B2ndArray.get (src/decode/b2nd-read.ts) calls
-  // signal.throwIfAborted(), which rejects with the bare abort reason instead of a SourceError
-  // "<url>: aborted (reason)". The fix is throwIfAborted(this.name, undefined, signal) from
-  // src/io/source.ts; then this becomes an ordinary it().
-  it.fails("a signal aborted before the read", async () => {
+  // An already-aborted signal is a SourceError "<url>: aborted (reason)", not the bare reason.
+  it("a signal aborted before the read", async () => {
     const arr = await openB2nd(url());
     const before = server.requests.length;
     const controller = new AbortController();

@@ -25,6 +25,7 @@ import {
   newStats,
   openSource,
   type SourceStats,
+  throwIfAborted,
 } from "../io/source.js";
 import {
   blockByteRanges,
@@ -177,7 +178,7 @@ export class B2ndArray {
       steps: ranges.map((r) => r.step),
     };
     await forEachLimited(plan.chunks, this.options.concurrency, async (cp) => {
-      options.signal?.throwIfAborted();
+      throwIfAborted(this.name, undefined, options.signal);
       const { blocks, decoded } = await this.readChunkBlocks(cp, options.signal);
       blocksDecoded += decoded;
       for (const b of cp.blocks) copyBlock(ctx, cp, b, blocks(b), itemsize);
