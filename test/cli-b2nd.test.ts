@@ -1,52 +1,14 @@
-// The `info` and `slice` commands against b2nd files written by python-blosc2, checked with
-// NumPy: every .npy the CLI writes must np.load equal (values and dtype) to numpy's own
-// indexing of the same array. Also unit tests for the .npy writer and the selection parser.
-import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeNpy } from "../src/cli/npy.js";
 import { parseNumpySelection } from "../src/cli/parse-selection.js";
 import { OptionsError } from "../src/errors.js";
-import { ROOT, runPython } from "./helpers.js";
+import { type CliResult, cli, ensureBuilt, runPython } from "./helpers.js";
 import { startServer, type TestServer } from "./http-server.js";
 
-const CLI = `${ROOT}dist/cli/main.js`;
-
 /** Newest modification time of the files under a directory. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** Builds dist/ when the CLI is missing or older than the sources. */
-function ensureBuilt(): void {
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newest(`${ROOT}src`)) return;
-  // tsc emits even when someone else's file has a type error; the CLI must exist afterwards.
-  spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8" });
-  if (!existsSync(CLI)) throw new Error("building dist/ did not produce dist/cli/main.js");
-}
-
-interface CliResult {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI asynchronously (the HTTP test server lives in this process). */
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = err ? (err as { code?: unknown }).code : 0;
-      resolve({ status: typeof code === "number" ? code : -1, stdout, stderr });
-    });
-  });
-}
 
 function py(script: string): unknown {
   const r = runPython(["-c", script]);

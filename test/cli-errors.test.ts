@@ -1,58 +1,20 @@
-// Every CLI failure is one line on stderr, "zarr-blosc2: <what went wrong>", with exit code 1
-// (2 for usage errors) and no stack trace; with --debug the stack is printed.
-import { execFile, spawnSync } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeB2nd } from "../src/index.js";
-import { FIXTURES, ROOT } from "./helpers.js";
+import { type CliResult, cli, ensureBuilt, FIXTURES, ROOT } from "./helpers.js";
 import { startServer, type TestServer } from "./http-server.js";
 
-const CLI = `${ROOT}dist/cli/main.js`;
 const B2ND = join(FIXTURES, "b2nd");
 const GOOD = join(B2ND, "f8-3d-edges.b2nd"); // shape (37, 29, 11)
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** Builds dist/ when the CLI is missing or older than the sources. */
-function ensureBuilt(): void {
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newest(`${ROOT}src`)) return;
-  spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8" });
-  if (!existsSync(CLI)) throw new Error("building dist/ did not produce dist/cli/main.js");
-}
-
-interface CliResult {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI without blocking this process (the test server lives here). */
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = err ? (err as { code?: unknown }).code : 0;
-      resolve({ status: typeof code === "number" ? code : -1, stdout, stderr });
-    });
-  });
-}
 
 /** Exit `status`, nothing on stdout, one "zarr-blosc2: ..." line on stderr matching `pattern`. */
 function expectError(r: CliResult, status: number, ...patterns: (string | RegExp)[]): string {

@@ -1,5 +1,6 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -140,4 +141,39 @@ export function valuesOf(data: unknown): unknown[] {
   const d = data as { length: number; get?: (i: number) => unknown };
   if (typeof d.get === "function") return Array.from({ length: d.length }, (_, i) => d.get!(i));
   return Array.from(data as ArrayLike<unknown>);
+}
+
+export const CLI = `${ROOT}dist/cli/main.js`;
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds dist/ when the CLI is missing or older than the sources. */
+export function ensureBuilt(): void {
+  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newest(`${ROOT}src`)) return;
+  // tsc emits even when some file has a type error; the CLI must exist afterwards.
+  spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8" });
+  if (!existsSync(CLI)) throw new Error("building dist/ did not produce dist/cli/main.js");
+}
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI without blocking this process (test servers live here). */
+export function cli(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { encoding: "utf8" }, (err, stdout, stderr) => {
+      const code = err ? (err as { code?: unknown }).code : 0;
+      resolve({ status: typeof code === "number" ? code : -1, stdout, stderr });
+    });
+  });
 }
