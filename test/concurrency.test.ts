@@ -6,6 +6,7 @@ import { join } from "node:path";
 import FileSystemStore from "@zarrita/storage/fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import * as zarr from "zarrita";
+import { mulberry32 } from "../src/cli/sample.js";
 import { blosc2Wasm } from "../src/decode/wasm.js";
 import {
   type B2ndArray,
@@ -35,17 +36,8 @@ type Job = { name: string; run: () => Promise<Outcome> };
 
 const bytesOf = (d: ArrayBufferView) => new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** A small deterministic PRNG (the one the demo sample uses). */
+const prng = mulberry32;
 
 /** `count` selections over `shape`: integers (negative too), slices with steps of both signs. */
 function selections(

@@ -2,7 +2,7 @@
 // A smooth 2-D field (like a temperature map) plus a little deterministic noise, as float64.
 
 /** Deterministic 32-bit PRNG (mulberry32), so every run compresses the same bytes. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -78,6 +78,34 @@ export function resolveShuffle(
  * means the default) and applies the defaults. With `strict`, keys other than these are an
  * OptionsError too. Every error names the key.
  */
+/**
+ * typesize (default: the data type's item size) and blocksize (default 0, automatic), the two
+ * keys every Blosc2 codec configuration shares, validated with errors naming the key.
+ */
+export function resolveSizes(
+  get: (key: string) => unknown,
+  dataType: string | undefined,
+  where: string,
+): { typesize: number; blocksize: number } {
+  const typesize = get("typesize") ?? defaultTypesize(dataType);
+  if (!isInt(typesize, 1, 255)) {
+    throw configError(
+      where,
+      "typesize",
+      `must be an integer 1-255, got ${JSON.stringify(typesize)}`,
+    );
+  }
+  const blocksize = get("blocksize") ?? 0;
+  if (!isInt(blocksize, 0, 0x7fffffff)) {
+    throw configError(
+      where,
+      "blocksize",
+      `must be a non-negative integer (0: automatic), got ${JSON.stringify(blocksize)}`,
+    );
+  }
+  return { typesize, blocksize };
+}
+
 export function parseBlosc2Config(
   configuration: unknown,
   dataType: string | undefined,
@@ -112,23 +140,8 @@ export function parseBlosc2Config(
   if (!isInt(clevel, 0, 9)) {
     throw configError(where, "clevel", `must be an integer 0-9, got ${JSON.stringify(clevel)}`);
   }
-  const typesize = get("typesize") ?? defaultTypesize(dataType);
-  if (!isInt(typesize, 1, 255)) {
-    throw configError(
-      where,
-      "typesize",
-      `must be an integer 1-255, got ${JSON.stringify(typesize)}`,
-    );
-  }
+  const { typesize, blocksize } = resolveSizes(get, dataType, where);
   const shuffle = resolveShuffle(get("shuffle") ?? "shuffle", typesize, where);
-  const blocksize = get("blocksize") ?? 0;
-  if (!isInt(blocksize, 0, 0x7fffffff)) {
-    throw configError(
-      where,
-      "blocksize",
-      `must be a non-negative integer (0: automatic), got ${JSON.stringify(blocksize)}`,
-    );
-  }
   return { cname: cname as CodecName, clevel, shuffle, typesize, blocksize };
 }
 

@@ -14,7 +14,7 @@ import {
 import { OptionsError } from "../../errors.js";
 import type { CodecName, FilterName } from "../../format/chunk.js";
 import type { ZarrCodecMeta } from "./b2nd.js";
-import { configError, defaultTypesize, isInt, isPlainObject } from "./blosc2.js";
+import { configError, isPlainObject, resolveSizes } from "./blosc2.js";
 
 const WHERE = "imagecodecs_blosc2 codec";
 
@@ -139,22 +139,7 @@ export function parseImagecodecsBlosc2Config(
   const splitmode = enumValue(split ?? "ALWAYS", SPLITS, "splitmode", (id) =>
     Object.hasOwn(SPLIT_NAMES, id),
   );
-  const typesize = get("typesize") ?? defaultTypesize(dataType);
-  if (!isInt(typesize, 1, 255)) {
-    throw configError(
-      WHERE,
-      "typesize",
-      `must be an integer 1-255, got ${JSON.stringify(typesize)}`,
-    );
-  }
-  const blocksize = get("blocksize") ?? 0;
-  if (!isInt(blocksize, 0, 0x7fffffff)) {
-    throw configError(
-      WHERE,
-      "blocksize",
-      `must be a non-negative integer (0: automatic), got ${JSON.stringify(blocksize)}`,
-    );
-  }
+  const { typesize, blocksize } = resolveSizes(get, dataType, WHERE);
   return {
     level: Math.min(Math.max(level, 0), 9),
     compressor: nameOf(COMPRESSORS, compressor),
