@@ -25,6 +25,22 @@ EMSCRIPTEN_KEEPALIVE int zb_init(void) {
 
 EMSCRIPTEN_KEEPALIVE const char* zb_version(void) { return BLOSC2_VERSION_STRING; }
 
+// What the build enabled: bit 0 wasm SIMD128, bit 1 C-Blosc2's SSE2 shuffle (run on SIMD128),
+// bit 2 bulk memory. Tests check these so a flag lost from build.sh does not go unnoticed.
+EMSCRIPTEN_KEEPALIVE int32_t zb_features(void) {
+  int32_t f = 0;
+#ifdef __wasm_simd128__
+  f |= 1;
+#endif
+#ifdef SHUFFLE_SSE2_ENABLED
+  f |= 2;
+#endif
+#ifdef __wasm_bulk_memory__
+  f |= 4;
+#endif
+  return f;
+}
+
 // Bytes currently allocated by malloc: lets tests prove that calls do not leak.
 EMSCRIPTEN_KEEPALIVE int32_t zb_heap_in_use(void) { return (int32_t)mallinfo().uordblks; }
 

@@ -11,6 +11,7 @@ export interface Blosc2Exports {
   free(ptr: number): void;
   zb_init(): number;
   zb_version(): number;
+  zb_features(): number;
   zb_heap_in_use(): number;
   zb_compress(src: number, srcsize: number, dest: number, destsize: number, params: number): number;
   zb_decompress(src: number, srcsize: number, dest: number, destsize: number): number;
@@ -162,6 +163,12 @@ export class Blosc2Wasm {
   /** Bytes currently allocated by C malloc (stays flat across calls unless something leaks). */
   heapInUse(): number {
     return this.exports.zb_heap_in_use();
+  }
+
+  /** Build features compiled in (see zb_features in wasm/glue.c). */
+  features(): { simd128: boolean; sse2Shuffle: boolean; bulkMemory: boolean } {
+    const f = this.exports.zb_features();
+    return { simd128: (f & 1) !== 0, sse2Shuffle: (f & 2) !== 0, bulkMemory: (f & 4) !== 0 };
   }
 
   version(): string {
