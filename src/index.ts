@@ -1,5 +1,6 @@
 export {
   B2ndArray,
+  type GetOptions,
   type GetResult,
   type GetStats,
   type OpenB2ndOptions,
@@ -18,6 +19,11 @@ export {
   type ResolvedCompressOptions,
   type SplitMode,
 } from "./decode/blosc2.js";
+export {
+  createDecodePool,
+  DecodePool,
+  type DecodePoolOptions,
+} from "./decode/pool.js";
 export { type Blosc2Wasm, initBlosc2, type WasmSource } from "./decode/wasm.js";
 export {
   BLOSC2_ERROR_MEANINGS,

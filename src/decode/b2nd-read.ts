@@ -3,6 +3,7 @@
 import { FormatError, OptionsError } from "../errors.js";
 import { type B2ndMeta, parseB2ndMeta } from "../format/b2nd-meta.js";
 import { type ChunkInfo, chunkInfo, EXTENDED_HEADER_LENGTH } from "../format/chunk.js";
+import { subsetChunk } from "../format/chunk-subset.js";
 import { arrayFor, type DType, type TypedArray } from "../format/dtype.js";
 import {
   type ChunkOffset,
@@ -29,13 +30,21 @@ import {
 } from "../io/source.js";
 import {
   blockByteRanges,
+  blockEnds,
   blockGrid,
   type ChunkPlan,
   chunkGrid,
   planRead,
 } from "../plan/b2nd-plan.js";
 import { cStrides, normalizeSelection, resultShape, type Selection } from "../plan/selection.js";
-import { type DecodeOptions, decompress, decompressBlocks, needsBlockZero } from "./blosc2.js";
+import {
+  type DecodeOptions,
+  decompress,
+  decompressItems,
+  decompressWith,
+  needsBlockZero,
+} from "./blosc2.js";
+import type { DecodePool } from "./pool.js";
 
 export interface OpenB2ndOptions {
   /** Merge block byte ranges closer than this many bytes into one read (default 64 KiB). */
@@ -49,6 +58,32 @@ export interface OpenB2ndOptions {
   /** fetch implementation and headers for HTTP(S) sources. */
   fetch?: typeof fetch;
   headers?: Record<string, string>;
+  /**
+   * Decoded bytes per wasm call (default 4 MiB, at least one block): a partial read
+   * decodes the blocks it needs in batches this size, so its scratch memory is bounded by
+   * this, not by the chunk size.
+   */
+  batchBytes?: number;
+  /** Decode in these workers (see createDecodePool) instead of on the calling thread. */
+  pool?: DecodePool;
+}
+
+/** Options of one B2ndArray.get call. */
+export interface GetOptions {
+  signal?: AbortSignal;
+  /** Decode in this pool's workers (overrides the pool given to openB2nd). */
+  pool?: DecodePool;
+}
+
+/** The stored bytes of a chunk that a partial decode needs. */
+interface BlockParts {
+  /** Header, block starts and dictionary: the bytes before `dataStart`. */
+  prefix: Uint8Array;
+  dataStart: number;
+  /** A wanted block's stored bytes. */
+  block: (b: number) => Uint8Array;
+  /** The whole stored chunk, when the first read already returned it. */
+  whole: Uint8Array | undefined;
 }
 
 export interface GetStats {
@@ -114,8 +149,9 @@ export class B2ndArray {
     offsets: ChunkOffset[],
     attrs: Record<string, unknown>,
     private readonly options: Required<
-      Pick<OpenB2ndOptions, "mergeGap" | "maxDecodedBytes" | "concurrency">
-    >,
+      Pick<OpenB2ndOptions, "mergeGap" | "maxDecodedBytes" | "concurrency" | "batchBytes">
+    > &
+      Pick<OpenB2ndOptions, "pool">,
   ) {
     this.shape = meta.shape;
     this.chunkShape = meta.chunkShape;
@@ -159,7 +195,7 @@ export class B2ndArray {
   }
 
   /** Reads `selection` (zarrita-style; null or omitted reads everything). */
-  async get(selection?: Selection, options: { signal?: AbortSignal } = {}): Promise<GetResult> {
+  async get(selection?: Selection, options: GetOptions = {}): Promise<GetResult> {
     const ranges = normalizeSelection(selection, this.shape);
     const shape = resultShape(ranges);
     const itemsize = this.dtypeInfo.itemsize;
@@ -179,9 +215,10 @@ export class B2ndArray {
     };
     await forEachLimited(plan.chunks, this.options.concurrency, async (cp) => {
       throwIfAborted(this.name, undefined, options.signal);
-      const { blocks, decoded } = await this.readChunkBlocks(cp, options.signal);
-      blocksDecoded += decoded;
-      for (const b of cp.blocks) copyBlock(ctx, cp, b, blocks(b), itemsize);
+      const decoded = await this.readChunk(cp, options, (b, block) =>
+        copyBlock(ctx, cp, b, block, itemsize),
+      );
+      blocksDecoded += decoded; // not `+= await`: chunks run concurrently
     });
     const data = this.dtypeInfo.littleEndian ? arrayFor(this.dtypeInfo, out) : out;
     return {
@@ -230,20 +267,24 @@ export class B2ndArray {
   }
 
   /**
-   * Fetches and decodes the blocks of one chunk the plan needs. Returns a lookup from block
-   * index to its decoded bytes, and how many blocks were decoded.
+   * Fetches and decodes the blocks of one chunk the plan needs, handing each block's decoded
+   * bytes to `scatter` (a view that is only valid during the call). Returns how many blocks
+   * were decompressed.
    */
-  private async readChunkBlocks(
+  private async readChunk(
     cp: ChunkPlan,
-    signal: AbortSignal | undefined,
-  ): Promise<{ blocks: (b: number) => Uint8Array; decoded: number }> {
+    call: GetOptions,
+    scatter: (b: number, block: Uint8Array) => void,
+  ): Promise<number> {
+    const { signal } = call;
     const where = `${this.name} chunk ${cp.chunk}`;
     const loc = this.offsets[cp.chunk];
     if (loc === undefined)
       throw new FormatError(this.name, `chunk ${cp.chunk} is missing from the index`);
     if (loc.kind !== "data") {
       const fill = this.fillBlock(loc.kind, where);
-      return { blocks: () => fill, decoded: 0 };
+      for (const b of cp.blocks) scatter(b, fill);
+      return 0;
     }
     const { source, base, end } = this.chunkSource(loc.offset);
     // A whole chunk of a contiguous frame is one read (its extent is known); otherwise the
@@ -258,52 +299,95 @@ export class B2ndArray {
     const info = chunkInfo(head, where, { headerOnly: true });
     this.checkChunk(info, where, end === undefined ? undefined : end - base);
 
-    if (info.flags.memcpyed && info.special === "none" && !cp.whole) {
-      return this.readMemcpyedBlocks(source, base, head, cp.blocks, signal);
+    if (info.flags.memcpyed && info.special === "none") {
+      // Memcpyed blocks are stored raw after the header: read just those bytes.
+      const raw = await this.readMemcpyedBlocks(source, base, head, cp.blocks, signal);
+      for (const b of cp.blocks) scatter(b, raw(b));
+      return cp.blocks.length;
     }
-    const whole =
-      cp.whole || info.special !== "none" || info.flags.variableBlocks || info.flags.memcpyed;
-    let chunk: Uint8Array;
-    if (whole || cp.blocks.length === this.nblocks) {
-      // Whole-chunk path: every block is needed (or the chunk is special or tiny).
-      chunk = new Uint8Array(info.cbytes);
-      chunk.set(head.subarray(0, Math.min(head.length, info.cbytes)));
-      if (info.cbytes > head.length) {
-        chunk.set(
-          await source.read(base + head.length, info.cbytes - head.length, { signal }),
-          head.length,
+    if (info.special !== "none" || info.flags.variableBlocks) {
+      const chunk = await this.readWhole(source, base, head, info, signal);
+      if (info.special !== "none" && this.blocksize % info.typesize === 0) {
+        // Every block of a special chunk holds the same bytes (filled in JS, no wasm).
+        const block = await decompressItems(
+          chunk,
+          0,
+          this.blocksize / info.typesize,
+          this.decodeOptions(where),
         );
+        for (const b of cp.blocks) scatter(b, block);
+        return 0;
       }
-      if (info.special !== "none" || info.flags.variableBlocks) {
-        const all = await decompress(chunk, this.decodeOptions(where));
-        this.checkDecoded(all, where);
-        return {
-          blocks: (b) => all.subarray(b * this.blocksize, (b + 1) * this.blocksize),
-          decoded: this.nblocks,
-        };
-      }
-      if (info.flags.memcpyed) {
-        const raw = chunk.subarray(EXTENDED_HEADER_LENGTH);
-        return {
-          blocks: (b) => raw.subarray(b * this.blocksize, (b + 1) * this.blocksize),
-          decoded: cp.blocks.length,
-        };
-      }
-    } else {
-      chunk = await this.readPartialChunk(source, base, head, info, cp.blocks, where, signal);
+      return decompressWith(
+        chunk,
+        (all) => {
+          this.checkDecoded(all.length, this.chunkBytes, where);
+          for (const b of cp.blocks)
+            scatter(b, all.subarray(b * this.blocksize, (b + 1) * this.blocksize));
+          return this.nblocks;
+        },
+        this.decodeOptions(where),
+      );
     }
-    const wanted = needsBlockZero(info) && !cp.blocks.includes(0) ? [0, ...cp.blocks] : cp.blocks;
-    // Either way the chunk's layout is checked (src/format/chunk-validate.ts) before wasm sees
-    // it; a partial chunk only holds the wanted blocks, and only those are walked.
-    const decodedChunk =
-      wanted.length === this.nblocks
-        ? await decompress(chunk, this.decodeOptions(where))
-        : await decompressBlocks(chunk, wanted, this.decodeOptions(where));
-    this.checkDecoded(decodedChunk, where);
-    return {
-      blocks: (b) => decodedChunk.subarray(b * this.blocksize, (b + 1) * this.blocksize),
-      decoded: wanted.length,
+
+    const wanted = [...cp.blocks].sort((a, b) => a - b);
+    if (needsBlockZero(info) && wanted[0] !== 0) wanted.unshift(0);
+    const parts = await this.readBlockParts(source, base, head, info, wanted, where, signal);
+    // Decode in batches of whole blocks, at most batchBytes of output each (and at least one
+    // block besides block 0, which every batch of a delta chunk starts with).
+    const perBatch = Math.max(1, Math.floor(this.options.batchBytes / this.blocksize));
+    const batches: number[][] = [];
+    const zero = needsBlockZero(info);
+    const rest = zero ? wanted.slice(1) : wanted;
+    for (let i = 0; i < rest.length || (zero && batches.length === 0); i += perBatch) {
+      const batch = rest.slice(i, i + perBatch);
+      batches.push(zero ? [0, ...batch.filter((b) => b !== 0)] : batch);
+    }
+    const requested = new Set(cp.blocks);
+    let decoded = 0;
+    const decodeBatch = async (batch: number[]): Promise<void> => {
+      // The chunk as stored when it was read whole and every block is wanted; else a chunk
+      // cut to the batch.
+      const stored = batch.length === this.nblocks ? parts.whole : undefined;
+      const chunk =
+        stored ?? subsetChunk(info, parts.prefix, parts.dataStart, batch, parts.block, where);
+      const use = (bytes: Uint8Array): void => {
+        this.checkDecoded(bytes.length, this.blocksize * batch.length, where);
+        batch.forEach((b, i) => {
+          if (requested.has(b))
+            scatter(b, bytes.subarray(i * this.blocksize, (i + 1) * this.blocksize));
+        });
+      };
+      decoded += batch.length;
+      const pool = call.pool ?? this.options.pool;
+      if (pool) {
+        // A chunk cut here is ours to hand over; the stored one may be a caller's buffer.
+        use(await pool.decompress(stored ? chunk.slice() : chunk, this.decodeOptions(where)));
+      } else {
+        await decompressWith(chunk, use, this.decodeOptions(where));
+      }
     };
+    if (call.pool ?? this.options.pool) await Promise.all(batches.map(decodeBatch));
+    else for (const batch of batches) await decodeBatch(batch);
+    return decoded;
+  }
+
+  /** The whole stored chunk, extending the first read when it was shorter. */
+  private async readWhole(
+    source: ByteSource,
+    base: number,
+    head: Uint8Array,
+    info: ChunkInfo,
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array> {
+    if (head.length >= info.cbytes) return head.subarray(0, info.cbytes);
+    const chunk = new Uint8Array(info.cbytes);
+    chunk.set(head);
+    chunk.set(
+      await source.read(base + head.length, info.cbytes - head.length, { signal }),
+      head.length,
+    );
+    return chunk;
   }
 
   /** A memcpyed chunk stores its blocks raw after the header: read just those bytes. */
@@ -313,7 +397,7 @@ export class B2ndArray {
     head: Uint8Array,
     blocks: number[],
     signal: AbortSignal | undefined,
-  ): Promise<{ blocks: (b: number) => Uint8Array; decoded: number }> {
+  ): Promise<(b: number) => Uint8Array> {
     const bs = this.blocksize;
     const got = new Map<number, Uint8Array>();
     await Promise.all(
@@ -327,11 +411,15 @@ export class B2ndArray {
         got.set(b, bytes);
       }),
     );
-    return { blocks: (b) => got.get(b)!, decoded: blocks.length };
+    return (b) => got.get(b)!;
   }
 
-  /** A chunk buffer holding the header, block starts, dictionary and only the wanted blocks. */
-  private async readPartialChunk(
+  /**
+   * The stored bytes a partial decode needs: the prefix (header, block starts, dictionary)
+   * and each wanted block's bytes, read as merged ranges. Nothing chunk-sized is allocated
+   * unless the first read already returned the whole chunk.
+   */
+  private async readBlockParts(
     source: ByteSource,
     base: number,
     head: Uint8Array,
@@ -339,25 +427,22 @@ export class B2ndArray {
     blocks: number[],
     where: string,
     signal: AbortSignal | undefined,
-  ): Promise<Uint8Array> {
+  ): Promise<BlockParts> {
     const tableEnd = EXTENDED_HEADER_LENGTH + 4 * this.nblocks;
     if (info.cbytes < tableEnd)
       throw new FormatError(
         where,
         `cbytes ${info.cbytes} cannot hold ${this.nblocks} block starts`,
       );
-    const chunk = new Uint8Array(info.cbytes);
-    chunk.set(head.subarray(0, Math.min(head.length, tableEnd)));
-    if (head.length < tableEnd) {
-      chunk.set(
-        await source.read(base + head.length, tableEnd - head.length, { signal }),
-        head.length,
-      );
-    }
+    const readAt = async (start: number, length: number): Promise<Uint8Array> =>
+      start + length <= head.length
+        ? head.subarray(start, start + length)
+        : await source.read(base + start, length, { signal });
+    let prefix = await readAt(0, tableEnd);
     let dataStart = tableEnd;
     if (info.flags.dictionary) {
       if (info.cbytes < tableEnd + 4) throw new FormatError(where, "dictionary size is missing");
-      const sizeBytes = await source.read(base + tableEnd, 4, { signal });
+      const sizeBytes = await readAt(tableEnd, 4);
       const dictSize = new DataView(sizeBytes.buffer, sizeBytes.byteOffset, 4).getInt32(0, true);
       if (dictSize < 0 || tableEnd + 4 + dictSize > info.cbytes) {
         throw new FormatError(
@@ -365,25 +450,33 @@ export class B2ndArray {
           `dictionary size ${dictSize} runs past the chunk (${info.cbytes} bytes)`,
         );
       }
-      chunk.set(sizeBytes, tableEnd);
-      chunk.set(await source.read(base + tableEnd + 4, dictSize, { signal }), tableEnd + 4);
       dataStart = tableEnd + 4 + dictSize;
+      const withDict = new Uint8Array(dataStart);
+      withDict.set(prefix);
+      withDict.set(sizeBytes, tableEnd);
+      withDict.set(await readAt(tableEnd + 4, dictSize), tableEnd + 4);
+      prefix = withDict;
     }
     const bstarts = new Int32Array(this.nblocks);
-    const view = new DataView(chunk.buffer, EXTENDED_HEADER_LENGTH, 4 * this.nblocks);
+    const view = new DataView(prefix.buffer, prefix.byteOffset + EXTENDED_HEADER_LENGTH);
     for (let i = 0; i < this.nblocks; i++) bstarts[i] = view.getInt32(4 * i, true);
     for (let i = 0; i < this.nblocks; i++) {
       if (bstarts[i]! < dataStart)
         throw new FormatError(where, `block ${i} starts at ${bstarts[i]}, inside the header`);
     }
-    const wanted = needsBlockZero(info) && !blocks.includes(0) ? [0, ...blocks] : blocks;
-    const ranges = blockByteRanges(bstarts, info.cbytes, wanted, this.options.mergeGap, where);
-    await Promise.all(
-      ranges.map(async (r) => {
-        chunk.set(await source.read(base + r.start, r.end - r.start, { signal }), r.start);
-      }),
+    const ranges = blockByteRanges(bstarts, info.cbytes, blocks, this.options.mergeGap, where);
+    const fetched = await Promise.all(
+      ranges.map(async (r) => ({ start: r.start, bytes: await readAt(r.start, r.end - r.start) })),
     );
-    return chunk;
+    const ends = blockEnds(bstarts, info.cbytes);
+    const block = (b: number): Uint8Array => {
+      const start = bstarts[b]!;
+      const piece = fetched.find((f) => start >= f.start && start < f.start + f.bytes.length);
+      if (!piece) throw new FormatError(where, `block ${b} was not read`);
+      return piece.bytes.subarray(start - piece.start, ends[b]! - piece.start);
+    };
+    const whole = head.length >= info.cbytes ? head.subarray(0, info.cbytes) : undefined;
+    return { prefix, dataStart, block, whole };
   }
 
   private decodeOptions(where: string): DecodeOptions {
@@ -433,12 +526,9 @@ export class B2ndArray {
     this.checkSize(info.nbytes, "chunk");
   }
 
-  private checkDecoded(decoded: Uint8Array, where: string): void {
-    if (decoded.length !== this.chunkBytes) {
-      throw new FormatError(
-        where,
-        `decoded to ${decoded.length} bytes, expected ${this.chunkBytes}`,
-      );
+  private checkDecoded(length: number, expected: number, where: string): void {
+    if (length !== expected) {
+      throw new FormatError(where, `decoded to ${length} bytes, expected ${expected}`);
     }
   }
 
@@ -702,5 +792,7 @@ export async function openB2nd(
     mergeGap: options.mergeGap ?? 64 * 1024,
     maxDecodedBytes,
     concurrency: options.concurrency ?? 4,
+    batchBytes: options.batchBytes ?? 4 * 1024 * 1024,
+    ...(options.pool ? { pool: options.pool } : {}),
   });
 }

@@ -330,6 +330,38 @@ export async function decompress(
 }
 
 /**
+ * Like decompress, but hands the decoded bytes to `use` as a view into wasm memory, valid
+ * only during the call, instead of copying them into a new array: the b2nd reader scatters
+ * from there straight into its output (one copy out of wasm instead of two).
+ */
+export async function decompressWith<T>(
+  chunk: Uint8Array,
+  use: (decoded: Uint8Array) => T,
+  options: DecodeOptions = {},
+): Promise<T> {
+  const { info, source, limit } = parseChunk(chunk, "decompress", options);
+  limit(info.nbytes);
+  validateChunk(chunk, info, { source });
+  const filled = specialFill(chunk, info, info.nbytes); // see UNINIT_NOTE
+  if (filled) return use(filled);
+  return withBlosc2("decompress", (wasm) => {
+    let srcPtr = 0;
+    let destPtr = 0;
+    try {
+      srcPtr = wasm.copyIn(chunk.subarray(0, info.cbytes), "decompress");
+      destPtr = wasm.malloc(info.nbytes, "decompress");
+      const n = check(
+        "decompress",
+        wasm.exports.zb_decompress(srcPtr, info.cbytes, destPtr, info.nbytes),
+      );
+      return use(wasm.heap().subarray(destPtr, destPtr + n));
+    } finally {
+      free(wasm, srcPtr, destPtr);
+    }
+  });
+}
+
+/**
  * A 32-byte memcpyed chunk whose cbytes contradicts its nbytes. Decompressing it makes
  * C-Blosc2 reset the shared context's dictionary and special-value state and then fail
  * (before touching any block, so its scratch buffers are kept). getitem does not reset that

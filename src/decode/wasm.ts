@@ -197,6 +197,12 @@ export function initBlosc2(source: WasmSource = DEFAULT_WASM_URL): Promise<Blosc
   return instance;
 }
 
+/** The compiled module behind the shared instance (loads it on first use). */
+export async function blosc2Module(): Promise<WebAssembly.Module> {
+  if (!module) await blosc2Wasm();
+  return module!;
+}
+
 /** The shared instance, loaded on first use. */
 export function blosc2Wasm(): Promise<Blosc2Wasm> {
   return instance ?? initBlosc2();

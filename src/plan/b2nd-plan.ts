@@ -133,6 +133,22 @@ export interface ByteRange {
 }
 
 /**
+ * Where each block's stored bytes end: at the next larger block start (starts may be out of
+ * order), the last at `cbytes`.
+ */
+export function blockEnds(bstarts: Int32Array, cbytes: number): Int32Array {
+  const order = Array.from(bstarts.keys()).sort((a, b) => bstarts[a]! - bstarts[b]!);
+  const ends = new Int32Array(bstarts.length);
+  let end = cbytes; // the smallest start strictly greater than the current one
+  for (let i = order.length - 1; i >= 0; i--) {
+    const next = order[i + 1];
+    if (next !== undefined && bstarts[next]! > bstarts[order[i]!]!) end = bstarts[next]!;
+    ends[order[i]!] = end;
+  }
+  return ends;
+}
+
+/**
  * Byte ranges of the given blocks, from the chunk's block-start table. A block ends where
  * the next larger start begins (starts may be out of order), the last at `cbytes`.
  * Ranges closer than `mergeGap` bytes are merged into one read.
@@ -145,7 +161,6 @@ export function blockByteRanges(
   source: string,
 ): ByteRange[] {
   const n = bstarts.length;
-  const sorted = Array.from(bstarts).sort((a, b) => a - b);
   const dataStart = 32 + 4 * n;
   for (let i = 0; i < n; i++) {
     const s = bstarts[i]!;
@@ -156,19 +171,9 @@ export function blockByteRanges(
       );
     }
   }
-  const endOf = (start: number): number => {
-    // Smallest start greater than this one (binary search), else cbytes.
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sorted[mid]! <= start) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < n ? sorted[lo]! : cbytes;
-  };
+  const ends = blockEnds(bstarts, cbytes);
   const pieces = blocks
-    .map((b) => ({ start: bstarts[b]!, end: endOf(bstarts[b]!), block: b }))
+    .map((b) => ({ start: bstarts[b]!, end: ends[b]!, block: b }))
     .sort((a, b) => a.start - b.start);
   const out: ByteRange[] = [];
   for (const p of pieces) {

@@ -1,0 +1,53 @@
+// The worker side of DecodePool: one wasm instance per worker, one chunk at a time. The same
+// file runs as a Node worker_threads worker and as a browser module Web Worker.
+import { decompress } from "./blosc2.js";
+import type { PoolReply, PoolRequest } from "./pool.js";
+import { initBlosc2 } from "./wasm.js";
+
+interface Port {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  on?(event: "message", listener: (message: unknown) => void): void;
+  addEventListener?(event: "message", listener: (event: MessageEvent) => void): void;
+}
+
+const isNode = typeof process !== "undefined" && process.versions?.node !== undefined;
+const port: Port = isNode
+  ? ((await import("node:worker_threads")).parentPort as unknown as Port)
+  : (globalThis as unknown as Port);
+
+let ready: Promise<unknown> | undefined;
+
+async function handle(request: PoolRequest): Promise<void> {
+  if (request.type === "init") {
+    ready = initBlosc2(request.module);
+    try {
+      await ready;
+      port.postMessage({ type: "ready" } satisfies PoolReply);
+    } catch (err) {
+      port.postMessage({ type: "ready", error: serialize(err) } satisfies PoolReply);
+    }
+    return;
+  }
+  try {
+    await ready;
+    const data = await decompress(request.chunk, request.options);
+    port.postMessage({ type: "done", id: request.id, data } satisfies PoolReply, [data.buffer]);
+  } catch (err) {
+    port.postMessage({ type: "done", id: request.id, error: serialize(err) } satisfies PoolReply);
+  }
+}
+
+function serialize(err: unknown): Record<string, unknown> {
+  const e = err as Record<string, unknown>;
+  return {
+    name: e?.name ?? "Error",
+    message: e?.message ?? String(err),
+    source: e?.source,
+    problem: e?.problem,
+    operation: e?.operation,
+    code: e?.code,
+  };
+}
+
+if (port.on) port.on("message", (m) => void handle(m as PoolRequest));
+else port.addEventListener?.("message", (event) => void handle(event.data as PoolRequest));
