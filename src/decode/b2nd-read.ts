@@ -45,6 +45,7 @@ import {
   needsBlockZero,
 } from "./blosc2.js";
 import type { DecodePool } from "./pool.js";
+import { type CopyContext, copyBlock } from "./scatter.js";
 
 export interface OpenB2ndOptions {
   /** Merge block byte ranges closer than this many bytes into one read (default 64 KiB). */
@@ -201,12 +202,18 @@ export class B2ndArray {
     const itemsize = this.dtypeInfo.itemsize;
     const outBytes = prod(shape) * itemsize;
     this.checkSize(outBytes, "result");
-    const out = new Uint8Array(outBytes);
+    const pool = options.pool ?? this.options.pool;
+    // With a pool, workers scatter straight into a shared output where the platform allows
+    // SharedArrayBuffer (Node; cross-origin isolated pages); otherwise they send blocks back.
+    const shared = pool?.sharedOutput === true;
+    const out = new Uint8Array(
+      shared ? new SharedArrayBuffer(outBytes) : new ArrayBuffer(outBytes),
+    );
     const plan = planRead(this, ranges);
     const stats = this.store.frame.stats;
     const before = { bytesRead: stats.bytesRead, requests: stats.requests };
     let blocksDecoded = 0;
-    const ctx = {
+    const ctx: CopyContext = {
       out,
       outStrides: this.outStrides(ranges, shape),
       bgrid: plan.blocksPerChunk,
@@ -215,9 +222,7 @@ export class B2ndArray {
     };
     await forEachLimited(plan.chunks, this.options.concurrency, async (cp) => {
       throwIfAborted(this.name, undefined, options.signal);
-      const decoded = await this.readChunk(cp, options, (b, block) =>
-        copyBlock(ctx, cp, b, block, itemsize),
-      );
+      const decoded = await this.readChunk(cp, { ...options, pool, shared }, ctx);
       blocksDecoded += decoded; // not `+= await`: chunks run concurrently
     });
     const data = this.dtypeInfo.littleEndian ? arrayFor(this.dtypeInfo, out) : out;
@@ -267,16 +272,18 @@ export class B2ndArray {
   }
 
   /**
-   * Fetches and decodes the blocks of one chunk the plan needs, handing each block's decoded
-   * bytes to `scatter` (a view that is only valid during the call). Returns how many blocks
-   * were decompressed.
+   * Fetches and decodes the blocks of one chunk the plan needs and scatters them into the
+   * output (`ctx`), here or in a pool worker. Returns how many blocks were decompressed.
    */
   private async readChunk(
     cp: ChunkPlan,
-    call: GetOptions,
-    scatter: (b: number, block: Uint8Array) => void,
+    call: GetOptions & { shared: boolean },
+    ctx: CopyContext,
   ): Promise<number> {
-    const { signal } = call;
+    const { signal, pool } = call;
+    const itemsize = this.dtypeInfo.itemsize;
+    const scatter = (b: number, block: Uint8Array): void =>
+      copyBlock(ctx, cp.segments, b, block, itemsize);
     const where = `${this.name} chunk ${cp.chunk}`;
     const loc = this.offsets[cp.chunk];
     if (loc === undefined)
@@ -359,15 +366,21 @@ export class B2ndArray {
         });
       };
       decoded += batch.length;
-      const pool = call.pool ?? this.options.pool;
-      if (pool) {
-        // A chunk cut here is ours to hand over; the stored one may be a caller's buffer.
-        use(await pool.decompress(stored ? chunk.slice() : chunk, this.decodeOptions(where)));
-      } else {
-        await decompressWith(chunk, use, this.decodeOptions(where));
-      }
+      if (!pool) return decompressWith(chunk, use, this.decodeOptions(where));
+      // A chunk cut here is ours to hand over; the stored one may be a caller's buffer.
+      const own = stored ? chunk.slice() : chunk;
+      if (call.shared) {
+        const blocks = batch.map((b) => (requested.has(b) ? b : -1));
+        await pool.decompressScatter(own, this.decodeOptions(where), {
+          ctx,
+          segments: cp.segments,
+          blocks,
+          blocksize: this.blocksize,
+          itemsize,
+        });
+      } else use(await pool.decompress(own, this.decodeOptions(where)));
     };
-    if (call.pool ?? this.options.pool) await Promise.all(batches.map(decodeBatch));
+    if (pool) await Promise.all(batches.map(decodeBatch));
     else for (const batch of batches) await decodeBatch(batch);
     return decoded;
   }
@@ -546,73 +559,6 @@ export class B2ndArray {
     else v.setFloat64(0, Number.NaN, littleEndian);
     for (let i = 0; i < block.length; i += unit) block.set(nan, i);
     return block;
-  }
-}
-
-interface CopyContext {
-  out: Uint8Array;
-  outStrides: number[];
-  bgrid: number[];
-  bstrides: number[];
-  steps: number[];
-}
-
-/** Copies the part of the selection that lies in block `b` of chunk `cp` into the output. */
-function copyBlock(
-  ctx: CopyContext,
-  cp: ChunkPlan,
-  b: number,
-  block: Uint8Array,
-  itemsize: number,
-): void {
-  const ndim = cp.segments.length;
-  const counts = new Array<number>(ndim);
-  const outStart = new Array<number>(ndim);
-  const inStart = new Array<number>(ndim);
-  let rest = b;
-  for (let d = ndim - 1; d >= 0; d--) {
-    const bc = rest % ctx.bgrid[d]!;
-    rest = Math.floor(rest / ctx.bgrid[d]!);
-    const seg = cp.segments[d]!.find((s) => s.block === bc);
-    if (!seg) return; // not part of the selection (cannot happen for planned blocks)
-    counts[d] = seg.k1 - seg.k0;
-    outStart[d] = seg.k0;
-    inStart[d] = seg.local;
-  }
-  let o0 = 0;
-  let i0 = 0;
-  for (let d = 0; d < ndim; d++) {
-    o0 += outStart[d]! * ctx.outStrides[d]!;
-    i0 += inStart[d]! * ctx.bstrides[d]!;
-  }
-  const last = ndim - 1;
-  const innerCount = ndim === 0 ? 1 : counts[last]!;
-  const innerOutStride = ndim === 0 ? 0 : ctx.outStrides[last]! * itemsize;
-  const innerInStride = ndim === 0 ? 0 : ctx.steps[last]! * ctx.bstrides[last]! * itemsize;
-  const contiguous = innerOutStride === itemsize && innerInStride === itemsize;
-  const { out } = ctx;
-  const idx = new Array<number>(Math.max(ndim - 1, 0)).fill(0);
-  for (;;) {
-    let o = o0;
-    let i = i0;
-    for (let d = 0; d < ndim - 1; d++) {
-      o += idx[d]! * ctx.outStrides[d]!;
-      i += idx[d]! * ctx.steps[d]! * ctx.bstrides[d]!;
-    }
-    let ob = o * itemsize;
-    let ib = i * itemsize;
-    if (contiguous) {
-      out.set(block.subarray(ib, ib + innerCount * itemsize), ob);
-    } else {
-      for (let k = 0; k < innerCount; k++) {
-        for (let j = 0; j < itemsize; j++) out[ob + j] = block[ib + j]!;
-        ob += innerOutStride;
-        ib += innerInStride;
-      }
-    }
-    let d = ndim - 2;
-    while (d >= 0 && ++idx[d]! === counts[d]!) idx[d--] = 0;
-    if (d < 0) break;
   }
 }
 

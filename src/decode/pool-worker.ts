@@ -1,7 +1,9 @@
 // The worker side of DecodePool: one wasm instance per worker, one chunk at a time. The same
 // file runs as a Node worker_threads worker and as a browser module Web Worker.
-import { decompress } from "./blosc2.js";
+import { FormatError } from "../errors.js";
+import { decompress, decompressWith } from "./blosc2.js";
 import type { PoolReply, PoolRequest } from "./pool.js";
+import { scatterBatch } from "./scatter.js";
 import { initBlosc2 } from "./wasm.js";
 
 interface Port {
@@ -30,6 +32,24 @@ async function handle(request: PoolRequest): Promise<void> {
   }
   try {
     await ready;
+    const job = request.scatter;
+    if (job) {
+      await decompressWith(
+        request.chunk,
+        (bytes) => {
+          if (!scatterBatch(job, bytes)) {
+            const source = request.options.source ?? "decompress";
+            throw new FormatError(
+              source,
+              `decoded to ${bytes.length} bytes, expected ${job.blocks.length * job.blocksize}`,
+            );
+          }
+        },
+        request.options,
+      );
+      port.postMessage({ type: "done", id: request.id } satisfies PoolReply);
+      return;
+    }
     const data = await decompress(request.chunk, request.options);
     port.postMessage({ type: "done", id: request.id, data } satisfies PoolReply, [data.buffer]);
   } catch (err) {

@@ -9,6 +9,7 @@ import {
   ZarrBlosc2Error,
 } from "../errors.js";
 import type { DecodeOptions } from "./blosc2.js";
+import type { ScatterJob } from "./scatter.js";
 import { blosc2Module } from "./wasm.js";
 
 export interface DecodePoolOptions {
@@ -16,12 +17,25 @@ export interface DecodePoolOptions {
   workers?: number;
   /** The worker module (default: pool-worker.js next to this file). */
   workerUrl?: URL | string;
+  /**
+   * Let workers write decoded blocks straight into a result backed by a SharedArrayBuffer
+   * (default: when SharedArrayBuffer exists — Node, cross-origin isolated pages). When false
+   * or unavailable, workers send each batch back and the calling thread scatters it.
+   */
+  sharedOutput?: boolean;
 }
 
 /** Messages to a worker. */
 export type PoolRequest =
   | { type: "init"; module: WebAssembly.Module }
-  | { type: "decode"; id: number; chunk: Uint8Array; options: DecodeOptions };
+  | {
+      type: "decode";
+      id: number;
+      chunk: Uint8Array;
+      options: DecodeOptions;
+      /** Scatter into this job's shared output instead of sending the bytes back. */
+      scatter?: ScatterJob;
+    };
 
 /** Messages from a worker. */
 export type PoolReply =
@@ -41,6 +55,7 @@ interface Task {
   id: number;
   chunk: Uint8Array;
   options: DecodeOptions;
+  scatter?: ScatterJob;
   resolve: (data: Uint8Array) => void;
   reject: (error: Error) => void;
 }
@@ -91,7 +106,15 @@ export class DecodePool {
   private nextId = 0;
   private closed = false;
 
-  private constructor(private readonly slots: Slot[]) {}
+  /** Whether reads with this pool let workers write into a shared result. */
+  readonly sharedOutput: boolean;
+
+  private constructor(
+    private readonly slots: Slot[],
+    sharedOutput: boolean,
+  ) {
+    this.sharedOutput = sharedOutput;
+  }
 
   /** Number of workers. */
   get size(): number {
@@ -107,7 +130,8 @@ export class DecodePool {
     const url = new URL(options.workerUrl ?? "./pool-worker.js", import.meta.url);
     const module = await blosc2Module();
     const slots: Slot[] = [];
-    const pool = new DecodePool(slots);
+    const shared = typeof SharedArrayBuffer !== "undefined";
+    const pool = new DecodePool(slots, (options.sharedOutput ?? shared) && shared);
     const ready: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
       const slot: Slot = { worker: undefined as unknown as WorkerLike, busy: undefined };
@@ -139,6 +163,8 @@ export class DecodePool {
       await pool.close();
       throw err;
     }
+    // An idle pool does not keep a Node process alive (dispatch refs a worker while busy).
+    for (const slot of slots) slot.worker.unref?.();
     return pool;
   }
 
@@ -150,6 +176,25 @@ export class DecodePool {
     if (this.closed) return Promise.reject(new OptionsError("the decode pool is closed"));
     return new Promise<Uint8Array>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, chunk, options, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /**
+   * Decompresses a chunk in a worker and scatters the decoded blocks into `job.ctx.out`,
+   * which must be backed by a SharedArrayBuffer. The chunk's buffer is transferred.
+   */
+  async decompressScatter(
+    chunk: Uint8Array,
+    options: DecodeOptions,
+    job: ScatterJob,
+  ): Promise<void> {
+    if (!(job.ctx.out.buffer instanceof SharedArrayBuffer)) {
+      throw new OptionsError("decompressScatter needs an output backed by a SharedArrayBuffer");
+    }
+    if (this.closed) throw new OptionsError("the decode pool is closed");
+    await new Promise<Uint8Array>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, chunk, options, scatter: job, resolve, reject });
       this.dispatch();
     });
   }
@@ -181,7 +226,13 @@ export class DecodePool {
           ? chunk
           : chunk.slice();
       slot.worker.postMessage(
-        { type: "decode", id: task.id, chunk: own, options: task.options } satisfies PoolRequest,
+        {
+          type: "decode",
+          id: task.id,
+          chunk: own,
+          options: task.options,
+          ...(task.scatter ? { scatter: task.scatter } : {}),
+        } satisfies PoolRequest,
         [own.buffer as ArrayBuffer],
       );
     }
@@ -192,8 +243,8 @@ export class DecodePool {
     slot.busy = undefined;
     slot.worker.unref?.();
     if (task && task.id === reply.id) {
-      if (reply.error || !reply.data) task.reject(revive(reply.error, "decode failed"));
-      else task.resolve(reply.data);
+      if (reply.error) task.reject(revive(reply.error, "decode failed"));
+      else task.resolve(reply.data ?? new Uint8Array(0));
     }
     this.dispatch();
   }
@@ -220,19 +271,37 @@ async function spawn(
 ): Promise<WorkerLike> {
   if (isNode) {
     const { Worker } = await import("node:worker_threads");
-    const worker = new Worker(url);
+    const worker = new Worker(url, { execArgv: workerExecArgv(process.execArgv) });
     worker.on("message", onMessage);
     worker.on("error", onError);
     worker.on("exit", (code) => {
       if (code !== 0) onError(new Error(`exited with code ${code}`));
     });
-    worker.unref(); // an idle pool does not keep the process alive
     return worker;
   }
   const worker = new Worker(url, { type: "module" });
   worker.addEventListener("message", (event) => onMessage(event.data as PoolReply));
   worker.addEventListener("error", (event) => onError(event.message ?? event));
   return worker;
+}
+
+/**
+ * Node flags for a worker: the parent's, minus those that only make sense for the main
+ * script (`node --input-type=module -e ...` would otherwise make every worker fail).
+ */
+function workerExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith("--input-type")) continue;
+    if (["-e", "--eval", "-p", "--print"].includes(a)) {
+      i++; // and its script
+      continue;
+    }
+    if (/^(--eval|--print)=/.test(a)) continue;
+    out.push(a);
+  }
+  return out;
 }
 
 /** Starts a pool of decode workers (see DecodePool). */

@@ -8,6 +8,7 @@
 import type { AbsolutePath, RangeQuery } from "@zarrita/storage";
 import type * as zarr from "zarrita";
 import { openB2nd } from "../decode/b2nd-read.js";
+import type { DecodePool } from "../decode/pool.js";
 import { FormatError, OptionsError, ZarrBlosc2Error } from "../errors.js";
 import { forEachLimited } from "../io/pool.js";
 import {
@@ -39,6 +40,10 @@ export interface ZarrGetOptions {
   concurrency?: number;
   /** Filled with the stats of this call (also for scalar results, which carry none). */
   stats?: ZarrGetStats;
+  /** Decode b2nd blocks in this pool's workers (see createDecodePool). */
+  pool?: DecodePool;
+  /** Decoded bytes per wasm call on the b2nd path (default 4 MiB; see openB2nd). */
+  batchBytes?: number;
 }
 
 export interface ZarrGetStats {
@@ -411,6 +416,8 @@ async function getWith(
         ...(options.mergeGap === undefined ? {} : { mergeGap: options.mergeGap }),
         maxDecodedBytes: maxBytes,
         concurrency: 1,
+        ...(options.batchBytes === undefined ? {} : { batchBytes: options.batchBytes }),
+        ...(options.pool ? { pool: options.pool } : {}),
       });
     } catch (err) {
       if (err instanceof MissingChunk) {

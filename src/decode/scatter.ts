@@ -1,0 +1,121 @@
+// Scatters decoded blocks into a selection's output. Shared by the b2nd reader (main thread)
+// and the pool workers, which scatter straight into a SharedArrayBuffer output when they can.
+import type { ChunkPlan } from "../plan/b2nd-plan.js";
+
+export interface CopyContext {
+  out: Uint8Array;
+  outStrides: number[];
+  bgrid: number[];
+  bstrides: number[];
+  steps: number[];
+}
+
+/** Bytes copied per element move: 4 or 2 when items are multiples of that, else 1. */
+function copyUnit(itemsize: number): 1 | 2 | 4 {
+  return itemsize % 4 === 0 ? 4 : itemsize % 2 === 0 ? 2 : 1;
+}
+
+type UnitArray = Uint8Array | Uint16Array | Uint32Array;
+
+function unitView(bytes: Uint8Array, unit: 1 | 2 | 4): UnitArray {
+  if (unit === 4) return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  if (unit === 2) return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1);
+  return bytes;
+}
+
+/** Runs at least this many units long are copied with set(); shorter ones element by element. */
+const SET_THRESHOLD = 64;
+
+/**
+ * Copies the part of the selection that lies in block `b` of a chunk (whose plan has
+ * `segments`) into the output.
+ * Blocks are small, so runs are short: they are copied as 4- or 2-byte units in a plain loop
+ * (a subarray + set per run costs more than the copy itself for runs of a few items).
+ */
+export function copyBlock(
+  ctx: CopyContext,
+  segments: ChunkPlan["segments"],
+  b: number,
+  block: Uint8Array,
+  itemsize: number,
+): void {
+  const ndim = segments.length;
+  const counts = new Array<number>(ndim);
+  const outStart = new Array<number>(ndim);
+  const inStart = new Array<number>(ndim);
+  let rest = b;
+  for (let d = ndim - 1; d >= 0; d--) {
+    const bc = rest % ctx.bgrid[d]!;
+    rest = Math.floor(rest / ctx.bgrid[d]!);
+    const seg = segments[d]!.find((s) => s.block === bc);
+    if (!seg) return; // not part of the selection (cannot happen for planned blocks)
+    counts[d] = seg.k1 - seg.k0;
+    outStart[d] = seg.k0;
+    inStart[d] = seg.local;
+  }
+  let o0 = 0;
+  let i0 = 0;
+  for (let d = 0; d < ndim; d++) {
+    o0 += outStart[d]! * ctx.outStrides[d]!;
+    i0 += inStart[d]! * ctx.bstrides[d]!;
+  }
+  // Typed views need aligned offsets; blocks from wasm or our own buffers always are, bytes
+  // straight from a source (memcpyed chunks) may not be.
+  let unit = copyUnit(itemsize);
+  if (block.byteOffset % unit !== 0 || ctx.out.byteOffset % unit !== 0) unit = 1;
+  const per = itemsize / unit; // units per item
+  const src = unitView(block, unit);
+  const dst = unitView(ctx.out, unit);
+  const last = ndim - 1;
+  const innerCount = ndim === 0 ? 1 : counts[last]!;
+  const innerOut = ndim === 0 ? 0 : ctx.outStrides[last]! * per;
+  const innerIn = ndim === 0 ? 0 : ctx.steps[last]! * ctx.bstrides[last]! * per;
+  const contiguous = innerOut === per && innerIn === per;
+  const run = innerCount * per;
+  const idx = new Array<number>(Math.max(ndim - 1, 0)).fill(0);
+  for (;;) {
+    let o = o0;
+    let i = i0;
+    for (let d = 0; d < ndim - 1; d++) {
+      o += idx[d]! * ctx.outStrides[d]!;
+      i += idx[d]! * ctx.steps[d]! * ctx.bstrides[d]!;
+    }
+    let ou = o * per;
+    let iu = i * per;
+    if (contiguous) {
+      if (run >= SET_THRESHOLD) dst.set(src.subarray(iu, iu + run), ou);
+      else for (let k = 0; k < run; k++) dst[ou + k] = src[iu + k]!;
+    } else {
+      for (let k = 0; k < innerCount; k++) {
+        for (let j = 0; j < per; j++) dst[ou + j] = src[iu + j]!;
+        ou += innerOut;
+        iu += innerIn;
+      }
+    }
+    let d = ndim - 2;
+    while (d >= 0 && ++idx[d]! === counts[d]!) idx[d--] = 0;
+    if (d < 0) break;
+  }
+}
+
+/** A batch of decoded blocks to scatter, as sent to a pool worker. */
+export interface ScatterJob {
+  ctx: CopyContext;
+  segments: ChunkPlan["segments"];
+  /** For each decoded block in order, its index in the chunk, or -1 to skip it. */
+  blocks: number[];
+  blocksize: number;
+  itemsize: number;
+}
+
+/** Scatters a decoded batch; false when its size does not match the job. */
+export function scatterBatch(job: ScatterJob, bytes: Uint8Array): boolean {
+  if (bytes.length !== job.blocks.length * job.blocksize) return false;
+  job.blocks.forEach((b, i) => {
+    if (b >= 0) {
+      const block = bytes.subarray(i * job.blocksize, (i + 1) * job.blocksize);
+      copyBlock(job.ctx, job.segments, b, block, job.itemsize);
+    }
+  });
+  return true;
+}
