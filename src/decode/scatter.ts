@@ -72,28 +72,39 @@ export function copyBlock(
   const innerIn = ndim === 0 ? 0 : ctx.steps[last]! * ctx.bstrides[last]! * per;
   const contiguous = innerOut === per && innerIn === per;
   const run = innerCount * per;
-  const idx = new Array<number>(Math.max(ndim - 1, 0)).fill(0);
+  // Outer dimensions advance like an odometer; offsets are updated, not recomputed.
+  const outer = Math.max(ndim - 1, 0);
+  const outStep = new Array<number>(outer);
+  const inStep = new Array<number>(outer);
+  for (let d = 0; d < outer; d++) {
+    outStep[d] = ctx.outStrides[d]! * per;
+    inStep[d] = ctx.steps[d]! * ctx.bstrides[d]! * per;
+  }
+  const idx = new Array<number>(outer).fill(0);
+  let ou0 = o0 * per;
+  let iu0 = i0 * per;
   for (;;) {
-    let o = o0;
-    let i = i0;
-    for (let d = 0; d < ndim - 1; d++) {
-      o += idx[d]! * ctx.outStrides[d]!;
-      i += idx[d]! * ctx.steps[d]! * ctx.bstrides[d]!;
-    }
-    let ou = o * per;
-    let iu = i * per;
     if (contiguous) {
-      if (run >= SET_THRESHOLD) dst.set(src.subarray(iu, iu + run), ou);
-      else for (let k = 0; k < run; k++) dst[ou + k] = src[iu + k]!;
+      if (run >= SET_THRESHOLD) dst.set(src.subarray(iu0, iu0 + run), ou0);
+      else for (let k = 0; k < run; k++) dst[ou0 + k] = src[iu0 + k]!;
     } else {
+      let ou = ou0;
+      let iu = iu0;
       for (let k = 0; k < innerCount; k++) {
         for (let j = 0; j < per; j++) dst[ou + j] = src[iu + j]!;
         ou += innerOut;
         iu += innerIn;
       }
     }
-    let d = ndim - 2;
-    while (d >= 0 && ++idx[d]! === counts[d]!) idx[d--] = 0;
+    let d = outer - 1;
+    for (; d >= 0; d--) {
+      ou0 += outStep[d]!;
+      iu0 += inStep[d]!;
+      if (++idx[d]! < counts[d]!) break;
+      ou0 -= outStep[d]! * counts[d]!;
+      iu0 -= inStep[d]! * counts[d]!;
+      idx[d] = 0;
+    }
     if (d < 0) break;
   }
 }
