@@ -36,8 +36,9 @@ describe("decode pool", () => {
   let shared: Pool;
   let transfer: Pool;
   beforeAll(async () => {
-    shared = await createDecodePool({ workers: 2 });
-    transfer = await createDecodePool({ workers: 2, sharedOutput: false });
+    // minBytes 0: the fixtures are small, and every read must go through the workers.
+    shared = await createDecodePool({ workers: 2, minBytes: 0 });
+    transfer = await createDecodePool({ workers: 2, sharedOutput: false, minBytes: 0 });
     pools.push(shared, transfer);
   }, 60_000);
   afterAll(async () => {
@@ -104,8 +105,21 @@ describe("decode pool", () => {
     ]);
   });
 
+  it("leaves reads below minBytes on the calling thread", async () => {
+    const pool = await createDecodePool({ workers: 1 }); // default minBytes: 1 MiB
+    pools.push(pool);
+    const a = b2nd.find((x) => x.special === "none" && x.shape.length === 2)!;
+    const arr = await openB2nd(join(FIXTURES, a.path));
+    const small = await arr.get(null, { pool });
+    expect(small.data.buffer instanceof SharedArrayBuffer).toBe(false);
+    const viaPool = await arr.get(null, { pool: shared });
+    expect(viaPool.data.buffer instanceof SharedArrayBuffer).toBe(true);
+    expect(bytesOf(small.data)).toEqual(bytesOf(viaPool.data));
+  });
+
   it("refuses bad sizes and work after close", async () => {
     await expect(createDecodePool({ workers: 0 })).rejects.toThrow(OptionsError);
+    await expect(createDecodePool({ minBytes: -1 })).rejects.toThrow(OptionsError);
     const pool = await createDecodePool({ workers: 1 });
     await pool.close();
     await expect(pool.decompress(new Uint8Array(32))).rejects.toThrow(/closed/);
@@ -114,10 +128,11 @@ describe("decode pool", () => {
   it("does not keep a Node process alive when idle, nor let it exit while busy", () => {
     const script = `
       const { createDecodePool, openB2nd } = await import(${JSON.stringify(join(ROOT, "dist", "index.js"))});
-      const pool = await createDecodePool({ workers: 2 });
+      const pool = await createDecodePool({ workers: 2, minBytes: 0 });
       const arr = await openB2nd(${JSON.stringify(join(FIXTURES, b2nd[0]!.path))});
       const r = await arr.get(null, { pool });
-      console.log("read", r.data.length);
+      await arr.close();
+      console.log("read", r.data.length, r.data.buffer instanceof SharedArrayBuffer);
       // no pool.close(): the process must still exit on its own
     `;
     const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
@@ -126,6 +141,6 @@ describe("decode pool", () => {
     });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^read \d+/);
+    expect(r.stdout).toMatch(/^read \d+ true/);
   });
 });

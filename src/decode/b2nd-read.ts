@@ -202,14 +202,17 @@ export class B2ndArray {
     const itemsize = this.dtypeInfo.itemsize;
     const outBytes = prod(shape) * itemsize;
     this.checkSize(outBytes, "result");
-    const pool = options.pool ?? this.options.pool;
+    const plan = planRead(this, ranges);
+    // Small reads stay here: a worker round trip would cost more than the decoding.
+    const decodeBytes = plan.chunks.reduce((n, cp) => n + cp.blocks.length, 0) * this.blocksize;
+    const candidate = options.pool ?? this.options.pool;
+    const pool = candidate && decodeBytes >= candidate.minBytes ? candidate : undefined;
     // With a pool, workers scatter straight into a shared output where the platform allows
     // SharedArrayBuffer (Node; cross-origin isolated pages); otherwise they send blocks back.
     const shared = pool?.sharedOutput === true;
     const out = new Uint8Array(
       shared ? new SharedArrayBuffer(outBytes) : new ArrayBuffer(outBytes),
     );
-    const plan = planRead(this, ranges);
     const stats = this.store.frame.stats;
     const before = { bytesRead: stats.bytesRead, requests: stats.requests };
     let blocksDecoded = 0;

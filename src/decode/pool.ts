@@ -23,6 +23,11 @@ export interface DecodePoolOptions {
    * or unavailable, workers send each batch back and the calling thread scatters it.
    */
   sharedOutput?: boolean;
+  /**
+   * Reads that decode fewer bytes than this stay on the calling thread, where a worker round
+   * trip would cost more than it saves (default 1 MiB; 0 sends everything to the workers).
+   */
+  minBytes?: number;
 }
 
 /** Messages to a worker. */
@@ -108,12 +113,16 @@ export class DecodePool {
 
   /** Whether reads with this pool let workers write into a shared result. */
   readonly sharedOutput: boolean;
+  /** Reads decoding fewer bytes than this do not use the pool. */
+  readonly minBytes: number;
 
   private constructor(
     private readonly slots: Slot[],
     sharedOutput: boolean,
+    minBytes: number,
   ) {
     this.sharedOutput = sharedOutput;
+    this.minBytes = minBytes;
   }
 
   /** Number of workers. */
@@ -131,7 +140,11 @@ export class DecodePool {
     const module = await blosc2Module();
     const slots: Slot[] = [];
     const shared = typeof SharedArrayBuffer !== "undefined";
-    const pool = new DecodePool(slots, (options.sharedOutput ?? shared) && shared);
+    const minBytes = options.minBytes ?? 1024 * 1024;
+    if (!(minBytes >= 0)) {
+      throw new OptionsError(`createDecodePool: minBytes must be >= 0, got ${minBytes}`);
+    }
+    const pool = new DecodePool(slots, (options.sharedOutput ?? shared) && shared, minBytes);
     const ready: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
       const slot: Slot = { worker: undefined as unknown as WorkerLike, busy: undefined };
