@@ -301,32 +301,31 @@ function parseChunk(
 /**
  * Decompresses a whole Blosc2 (or Blosc1) chunk. The chunk's layout is checked first
  * (src/format/chunk-validate.ts): a chunk C-Blosc2 could misread is a FormatError before wasm
- * is called. Uninitialized special chunks decode to zeros.
+ * is called. Uninitialized special chunks decode to zeros. With `out`, the bytes are written
+ * there (it must hold nbytes) and a view of it is returned, saving a fresh allocation.
  */
 export async function decompress(
   chunk: Uint8Array,
-  options: DecodeOptions = {},
+  options: DecodeOptions & { out?: Uint8Array } = {},
 ): Promise<Uint8Array> {
-  const { info, source, limit } = parseChunk(chunk, "decompress", options);
-  limit(info.nbytes);
-  validateChunk(chunk, info, { source });
-  const filled = specialFill(chunk, info, info.nbytes); // see UNINIT_NOTE
-  if (filled) return filled;
-  return withBlosc2("decompress", (wasm) => {
-    let srcPtr = 0;
-    let destPtr = 0;
-    try {
-      srcPtr = wasm.copyIn(chunk.subarray(0, info.cbytes), "decompress");
-      destPtr = wasm.malloc(info.nbytes, "decompress");
-      const n = check(
-        "decompress",
-        wasm.exports.zb_decompress(srcPtr, info.cbytes, destPtr, info.nbytes),
-      );
-      return wasm.heap().slice(destPtr, destPtr + n);
-    } finally {
-      free(wasm, srcPtr, destPtr);
-    }
-  });
+  const { out } = options;
+  if (out !== undefined && !(out instanceof Uint8Array)) {
+    throw new OptionsError("decompress: out must be a Uint8Array");
+  }
+  return decompressWith(
+    chunk,
+    (decoded) => {
+      if (!out) return decoded.slice();
+      if (out.length < decoded.length) {
+        throw new OptionsError(
+          `decompress: out holds ${out.length} bytes, the chunk decodes to ${decoded.length}`,
+        );
+      }
+      out.set(decoded);
+      return out.subarray(0, decoded.length);
+    },
+    options,
+  );
 }
 
 /**
