@@ -25,7 +25,10 @@ export function sha256(view) {
     view instanceof Uint8Array
       ? view
       : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-  return createHash("sha256").update(bytes).digest("hex");
+  const hash = createHash("sha256");
+  // Hash.update takes at most 2 GiB at once; W1's full read at full size is 3 GiB.
+  for (let i = 0; i < bytes.length; i += 2 ** 30) hash.update(bytes.subarray(i, i + 2 ** 30));
+  return hash.digest("hex");
 }
 
 export function median(values) {

@@ -158,7 +158,7 @@ def dir_size(path: str) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "out", "data"))
-    ap.add_argument("--w1-first", type=int, default=10, help="first dimension of W1 (full size: 50)")
+    ap.add_argument("--w1-first", type=int, default=50, help="first dimension of W1 (50: full size)")
     ap.add_argument("--only", default="w1,w2,w3")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)

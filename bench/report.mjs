@@ -305,7 +305,7 @@ a mismatch fails the bench.
       if (!wr.length) continue;
       const scaled =
         w.full_shape && w.full_shape.join() !== w.shape.join()
-          ? ` **Scaled down** from the announcement's (${w.full_shape.join(", ")}) = ${formatBytes(w.full_shape.reduce((a, b) => a * b, 8))}: the first dimension is ${w.shape[0]} (\`--w1-first ${w.shape[0]}\`; \`--w1-first 50\` is the full size), so that a full read (made by every contender, several times) and the whole bench stay within about 15 minutes and the memory of a small machine; the full-size output (3 GiB) is also above what one JS typed array and 32-bit wasm memory comfortably hold.`
+          ? ` **Scaled down** from the announcement's (${w.full_shape.join(", ")}) = ${formatBytes(w.full_shape.reduce((a, b) => a * b, 8))}: the first dimension is ${w.shape[0]} (\`--w1-first ${w.shape[0]}\`; the default, 50, is the full size, whose full read every contender makes several times: about 6 of the bench's minutes on a loaded 2-CPU machine).`
           : "";
       lines.push(`### ${w.title}
 
