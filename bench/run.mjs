@@ -26,7 +26,7 @@ const PARTS = ["w1", "w2", "w3", "decode", "memory"];
 function parseArgs(argv) {
   const opts = {
     only: new Set(),
-    w1First: 10,
+    w1First: 50, // W1 full size; --w1-first 10 for quicker runs
     runs: 15,
     warmup: 3,
     budget: 1.5,
