@@ -146,7 +146,7 @@ function targets(run, rows) {
 
 function judgeMemory(memory) {
   for (const m of memory ?? []) {
-    m.scratch = m.rss_delta - m.output_bytes;
+    m.scratch = m.peak_growth - m.output_bytes;
     // Judged on W3 (16 MB chunks, far above RSS noise), not on reads of a whole chunk.
     m.judged = m.workload === "w3" && m.output_bytes < m.chunk_bytes;
     m.pass = m.scratch < m.chunk_bytes / 2;
@@ -160,8 +160,9 @@ function memoryTable(memory) {
     formatBytes(m.block_bytes),
     formatBytes(m.chunk_bytes),
     `${m.chunks_touched} / ${m.blocks_decoded}`,
+    formatBytes(Math.max(0, m.peak_growth)),
     formatBytes(Math.max(0, m.rss_delta)),
-    `${formatBytes(m.wasm_before)} → ${formatBytes(m.wasm_after)}`,
+    `${formatBytes(m.wasm_cold)} → ${formatBytes(m.wasm_before)} → ${formatBytes(m.wasm_after)}`,
     m.judged ? (m.pass ? "pass" : "FAIL") : "(not judged)",
   ]);
   return table(
@@ -172,11 +173,12 @@ function memoryTable(memory) {
       "chunk",
       "chunks / blocks",
       "peak RSS growth",
+      "maxRSS growth",
       "wasm memory",
       "verdict",
     ],
     rows,
-    [false, true, true, true, true, true, true, false],
+    [false, true, true, true, true, true, true, true, false],
   );
 }
 
@@ -341,9 +343,14 @@ ${decodeRange(run.decode, "core")} for the decoder alone.
     lines.push(`## Memory of one read
 
 Each read runs in a fresh process (\`bench/memory.mjs\`): load the wasm module, open the file,
-collect garbage, note \`process.resourceUsage().maxRSS\` and the wasm memory size, read, note
-them again. "peak RSS growth" is the growth of the peak resident set over the read (output,
-scratch, everything); wasm memory only grows. The target: a selection allocates its output plus
+read one element of the first chunk (a warm-up no case touches: code compiled, first-use
+allocations made), collect garbage, reset the kernel's peak-RSS mark (\`5\` to \`/proc/self/clear_refs\`), note the
+resident set, \`process.resourceUsage().maxRSS\` and the wasm memory size, read, note them
+again. "peak RSS growth" is VmHWM after the read minus VmRSS before it: what the read added at
+its peak (output, scratch, everything). "maxRSS growth" is the growth of
+\`process.resourceUsage().maxRSS\`, a high-water mark since the process started, which stays
+0 when start-up (compiling the wasm module) peaked higher than the read; shown, not judged.
+"wasm memory": at load → after the warm-up → after the read (it never shrinks). The target: a selection allocates its output plus
 O(block) scratch per worker, not O(chunk); judged on W3 (16 MB chunks, far above RSS noise),
 pass when peak RSS growth minus output is below half a chunk. The whole-chunk read is for
 comparison.${hasPool ? " With a decode pool the workers' wasm memories are not counted here." : ""}
