@@ -12,6 +12,7 @@ Progress goes to stderr; a non-zero exit means a check failed.
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -26,6 +27,7 @@ CHUNK_BYTES = 32 * 1024 * 1024  # 32 MiB of float64 per chunk
 SEED = 20240601
 CLEVEL = 5
 CODECS = {"lz4": blosc2.Codec.LZ4, "zstd": blosc2.Codec.ZSTD, "blosclz": blosc2.Codec.BLOSCLZ}
+FILTERS = {"shuffle": blosc2.Filter.SHUFFLE, "bitshuffle": blosc2.Filter.BITSHUFFLE}
 
 
 def log(msg: str) -> None:
@@ -63,17 +65,17 @@ def make_chunks(out: str) -> list[dict]:
         data = make_data(kind)
         assert data.dtype == np.float64 and data.nbytes == CHUNK_BYTES
         digest = sha256(data)
-        for name, codec in CODECS.items():
+        for (name, codec), (fname, filt) in itertools.product(CODECS.items(), FILTERS.items()):
             chunk = blosc2.compress2(
                 data,
                 codec=codec,
                 clevel=CLEVEL,
                 typesize=8,
-                filters=[blosc2.Filter.SHUFFLE],
+                filters=[filt],
                 filters_meta=[0],
                 nthreads=1,
             )
-            path = os.path.join(out, f"{kind}-{name}.b2")
+            path = os.path.join(out, f"{kind}-{name}-{fname}.b2")
             with open(path, "wb") as f:
                 f.write(chunk)
             cases.append(
@@ -81,7 +83,7 @@ def make_chunks(out: str) -> list[dict]:
                     "data": kind,
                     "codec": name,
                     "clevel": CLEVEL,
-                    "filters": ["shuffle"],
+                    "filters": [fname],
                     "typesize": 8,
                     "file": os.path.basename(path),
                     "nbytes": data.nbytes,
@@ -89,7 +91,7 @@ def make_chunks(out: str) -> list[dict]:
                     "sha256": digest,
                 }
             )
-            log(f"made {kind}/{name}: {len(chunk)} bytes (ratio {data.nbytes / len(chunk):.2f})")
+            log(f"made {kind}/{name}/{fname}: {len(chunk)} bytes (ratio {data.nbytes / len(chunk):.2f})")
         del data
     return cases
 
@@ -117,6 +119,7 @@ def time_case(out: str, case: dict, runs: int, warmup: int) -> dict:
     return {
         "data": case["data"],
         "codec": case["codec"],
+        "filters": case["filters"],
         "seconds": [t / 1e9 for t in times],
         "median_s": median,
         "best_s": min(times) / 1e9,
@@ -148,7 +151,7 @@ def main() -> None:
     results = []
     for case in cases:
         r = time_case(args.out, case, args.runs, args.warmup)
-        log(f"{case['data']}/{case['codec']}: {r['mbps']:.0f} MB/s (median of {args.runs})")
+        log(f"{case['data']}/{case['codec']}/{case['filters'][0]}: {r['mbps']:.0f} MB/s (median of {args.runs})")
         results.append(r)
     native = {
         "python_blosc2": blosc2.__version__,

@@ -20,10 +20,12 @@ log() { echo "setup: $*" >&2; }
 digest() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 done_with() { [ -f "$state/$1" ] && [ "$(cat "$state/$1")" = "$2" ]; }
 
-# 1. System packages: emscripten (the wasm compiler) and chromium is left to later issues.
+# 1. System packages: emscripten (the wasm compiler), chromium (the browser test, driven by
+#    playwright-core; never `playwright install`).
 need_apt=()
 command -v emcc >/dev/null 2>&1 || need_apt+=(emscripten)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing apt packages: ${need_apt[*]}"

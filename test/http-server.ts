@@ -70,6 +70,26 @@ export interface ServerOptions {
   dropConnectionAfterBytes?: number;
   /** Send the headers and half the body, wait this long, then send the rest. */
   slowBodyMs?: number;
+  /**
+   * Content-Type by file extension (.html, .js, .mjs, .json, .wasm, .map) instead of
+   * application/octet-stream for everything: browsers load module scripts only when they are
+   * served as JavaScript.
+   */
+  contentTypes?: boolean;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".map": "application/json",
+  ".wasm": "application/wasm",
+};
+
+function contentTypeOf(file: string): string {
+  const ext = /\.[^./]+$/.exec(file)?.[0] ?? "";
+  return CONTENT_TYPES[ext] ?? "application/octet-stream";
 }
 
 /** The first byte of a "bytes=a-b" or "bytes=a-" header; undefined for suffix or no ranges. */
@@ -212,7 +232,7 @@ export async function startServer(root: string, options: ServerOptions = {}): Pr
     if (!info.isFile()) return text(404, "not found");
     const size = info.size;
     const base = {
-      "Content-Type": "application/octet-stream",
+      "Content-Type": live.contentTypes ? contentTypeOf(file) : "application/octet-stream",
       "Accept-Ranges": "bytes",
     };
     const rangeHeader = req.headers.range;

@@ -1,0 +1,150 @@
+// `npm run bench`: the benchmark suite. Writes docs/benchmarks.md and docs/benchmarks.svg.
+//
+//   npm run bench                          everything (setup + build first)
+//   npm run bench -- --only w2             a subset: any of w1,w2,w3,decode,memory
+//   node --expose-gc bench/run.mjs [--only w1,decode] [--w1-first N] [--runs N] [--warmup N]
+//                                  [--budget S] [--out-doc PATH]
+//
+// Order: (1) python makes or reuses the data (bench/make_data.py, cached in bench/out/data);
+// (2) every native timing (bench/native_decode.py, bench/native_slices.py), so native and JS
+// never run at the same time; (3) JS timings (bench/full-decode.mjs, bench/slices.mjs);
+// (4) peak memory in fresh child processes (bench/memory.mjs); (5) the report
+// (bench/report.mjs). A subset writes bench/out/benchmarks.md (+ .svg) unless --out-doc is
+// given; the full run writes docs/benchmarks.md. Every contender's result is checked against
+// the native one (sha256); any mismatch fails the run. Raw numbers: bench/out/results.json.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { blosc2Version } from "../dist/index.js";
+import { runNativeDecode, runWasmDecode } from "./full-decode.mjs";
+import { fail, loadAverage, log, outDir, root, runPython } from "./lib.mjs";
+import { runMemory } from "./memory.mjs";
+import { renderReport } from "./report.mjs";
+import { runJsSlices } from "./slices.mjs";
+
+const PARTS = ["w1", "w2", "w3", "decode", "memory"];
+
+function parseArgs(argv) {
+  const opts = {
+    only: new Set(),
+    w1First: 50, // W1 full size; --w1-first 10 for quicker runs
+    runs: 15,
+    warmup: 3,
+    budget: 1.5,
+    outDoc: undefined,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i]?.replace(/^--/, "");
+    const value = argv[i + 1];
+    if (value === undefined) fail(`${argv[i]} needs a value`);
+    i++;
+    if (key === "only") {
+      for (const part of value.split(",")) {
+        if (!PARTS.includes(part))
+          fail(`--only: unknown part ${part} (one of ${PARTS.join(", ")})`);
+        opts.only.add(part);
+      }
+    } else if (key === "w1-first" || key === "runs" || key === "warmup") {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < (key === "warmup" ? 0 : 1))
+        fail(`bad ${argv[i - 1]} ${value}`);
+      opts[key === "w1-first" ? "w1First" : key] = n;
+    } else if (key === "budget") {
+      opts.budget = Number(value);
+      if (!(opts.budget > 0)) fail(`bad --budget ${value}`);
+    } else if (key === "out-doc") {
+      opts.outDoc = value;
+    } else {
+      fail(`unknown argument ${argv[i - 1]}`);
+    }
+  }
+  return opts;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const wants = (part) => opts.only.size === 0 || opts.only.has(part);
+  const workloads = ["w1", "w2", "w3"].filter(wants);
+  const started = new Date();
+  const load = loadAverage(); // before anything of ours runs: other work skews the numbers
+  log(`load average at start: ${load}`);
+  if (!globalThis.gc) log("warning: run with node --expose-gc to collect garbage between runs");
+  mkdirSync(outDir, { recursive: true });
+  const dataDir = join(outDir, "data");
+  const specPath = join(dataDir, "workloads.json");
+
+  // 1. Data (cached).
+  // The memory cases read W2 and W3.
+  const dataWorkloads = [...new Set([...workloads, ...(wants("memory") ? ["w2", "w3"] : [])])];
+  const needData = dataWorkloads.length > 0;
+  if (needData) {
+    runPython([
+      "bench/make_data.py",
+      "--out",
+      dataDir,
+      "--w1-first",
+      `${opts.w1First}`,
+      "--only",
+      dataWorkloads.join(","),
+    ]);
+  }
+  const spec = needData ? JSON.parse(readFileSync(specPath, "utf8")) : { workloads: [] };
+
+  // 2. Native timings, before any JS timing.
+  const decodeNative = wants("decode") ? runNativeDecode(opts) : undefined;
+  let nativeSlices;
+  if (workloads.length) {
+    const out = join(outDir, "native-slices.json");
+    runPython([
+      "bench/native_slices.py",
+      "--data",
+      specPath,
+      "--out",
+      out,
+      "--only",
+      workloads.join(","),
+      "--budget",
+      `${opts.budget}`,
+    ]);
+    nativeSlices = JSON.parse(readFileSync(out, "utf8"));
+  }
+
+  // 3. JS timings.
+  const decode = decodeNative ? await runWasmDecode(decodeNative, opts) : undefined;
+  const timing = { minRuns: 3, maxRuns: 15, budget: opts.budget };
+  const slices = nativeSlices
+    ? await runJsSlices(spec, nativeSlices, { only: new Set(workloads), timing })
+    : undefined;
+
+  // 4. Memory, one fresh process per case.
+  const memory = wants("memory") ? runMemory(spec, new Set(["w2", "w3"])) : undefined;
+
+  // 5. Report.
+  const elapsed = (Date.now() - started.getTime()) / 1e3;
+  const run = {
+    started,
+    elapsed,
+    load,
+    opts: { ...opts, only: [...opts.only] },
+    wasmVersion: await blosc2Version(),
+    spec,
+    decodeNative,
+    decode,
+    nativeSlices,
+    slices,
+    memory,
+  };
+  writeFileSync(join(outDir, "results.json"), JSON.stringify(run, null, 1));
+  const docPath =
+    opts.outDoc ??
+    (opts.only.size ? join(outDir, "benchmarks.md") : join(root, "docs", "benchmarks.md"));
+  const svgPath = join(dirname(docPath), `${basename(docPath, ".md")}.svg`);
+  const { markdown, svg } = renderReport(run, basename(svgPath));
+  writeFileSync(docPath, markdown);
+  writeFileSync(svgPath, svg);
+  log(`wrote ${docPath}, ${svgPath} and bench/out/results.json (${elapsed.toFixed(0)} s)`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack ?? err}\n`);
+  process.exit(1);
+});
