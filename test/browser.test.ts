@@ -16,8 +16,9 @@ const NAME = "b2nd-f8-browser";
 const fixture = readZarrManifest().arrays.find((a) => a.name === NAME)!;
 const ARRAY_URL_PATH = `/fixtures/data/${fixture.path}`;
 
-// Page runs: add { workers: 2 } once the decode pool (createDecodePool) is in the package.
-const PAGE_RUNS = [{ workers: 0 }];
+// Page runs: on the calling thread, and with a pool of two module Web Workers. The page is
+// not cross-origin isolated (no SharedArrayBuffer), so workers send decoded batches back.
+const PAGE_RUNS = [{ workers: 0 }, { workers: 2 }];
 
 type DimSel = number | null | { start: number | null; stop: number | null; step: number | null };
 
@@ -26,6 +27,9 @@ interface PageRead {
   dtype: string;
   bytes: string;
   stats: { path: string; chunksTouched: number; blocksDecoded: number; bytesRead: number };
+  /** Decodes the page's pool has completed so far (0 without workers). */
+  poolTasks: number;
+  sharedResult: boolean;
 }
 
 /** The indices a selection entry picks along a dimension of length n (NumPy semantics). */
@@ -188,9 +192,14 @@ describe.each(PAGE_RUNS)("in headless Chromium (workers=$workers)", ({ workers }
   ];
 
   it.each(selections)("%s: NumPy's values, only the touched blocks", async (_label, sel) => {
+    const tasksBefore = await page.evaluate(() => (window as unknown as PageWindow).zbTest.tasks());
     const before = served(ARRAY_URL_PATH);
     const got = await read(sel);
     const bytesServed = served(ARRAY_URL_PATH) - before;
+    // With workers, every decode of this read ran in them (and came back, not shared).
+    if (workers > 0) expect(got.poolTasks).toBeGreaterThan(tasksBefore);
+    else expect(got.poolTasks).toBe(0);
+    expect(got.sharedResult).toBe(false);
     const want = expectedValues(full, fixture.shape, sel);
     expect(got.dtype).toBe("float64");
     if (want.shape.length > 0) expect(got.shape).toEqual(want.shape);
@@ -253,6 +262,7 @@ describe.each(PAGE_RUNS)("in headless Chromium (workers=$workers)", ({ workers }
 interface PageWindow {
   zbTest: {
     ready: Promise<{ shape: number[]; chunks: number[]; dtype: string; workers: number }>;
+    tasks: () => number;
     read(selection: DimSel[], options?: { mergeGap?: number }): Promise<PageRead>;
     close?(): Promise<void>;
   };

@@ -115,6 +115,8 @@ export class DecodePool {
   readonly sharedOutput: boolean;
   /** Reads decoding fewer bytes than this do not use the pool. */
   readonly minBytes: number;
+  /** Decodes the workers have completed (failed ones included). */
+  readonly stats = { tasks: 0 };
 
   private constructor(
     private readonly slots: Slot[],
@@ -255,6 +257,7 @@ export class DecodePool {
     const task = slot.busy;
     slot.busy = undefined;
     slot.worker.unref?.();
+    this.stats.tasks++;
     if (task && task.id === reply.id) {
       if (reply.error) task.reject(revive(reply.error, "decode failed"));
       else task.resolve(reply.data ?? new Uint8Array(0));

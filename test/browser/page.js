@@ -3,6 +3,7 @@
 //   await window.zbTest.ready           -> { shape, chunks, dtype, workers }
 //   await window.zbTest.read(selection, options?) -> { shape, dtype, bytes (base64), stats }
 //     (options: more options for get, e.g. { mergeGap: 0 })
+//   window.zbTest.tasks()            -> decodes the pool has completed (0 without workers)
 //   await window.zbTest.close()
 // The selection is JSON: integers, null, or { start, stop, step } slices. Nothing is caught
 // here: a failure rejects the promise the test awaits, and an error during setup is an
@@ -39,22 +40,40 @@ async function setup() {
     if (typeof zb.createDecodePool !== "function") {
       throw new Error("page: workers > 0 but the package exports no createDecodePool");
     }
-    pool = await zb.createDecodePool({ workers });
+    // minBytes 0: the fixture is small, and every read must go through the workers.
+    pool = await zb.createDecodePool({ workers, minBytes: 0 });
   }
   async function read(selection, options = {}) {
     const stats = {};
     const result = await zb.get(arr, selection, { ...options, stats, ...(pool ? { pool } : {}) });
     if (typeof result !== "object" || !("data" in result)) {
       // A scalar selection: one value, returned as an 8-byte float64.
-      return { shape: [], dtype: arr.dtype, bytes: base64(new Float64Array([result])), stats };
+      return {
+        shape: [],
+        dtype: arr.dtype,
+        bytes: base64(new Float64Array([result])),
+        stats,
+        poolTasks: pool?.stats.tasks ?? 0,
+        sharedResult: false,
+      };
     }
     log(`read ${JSON.stringify(selection)}: shape ${result.shape}, ${JSON.stringify(stats)}`);
-    return { shape: result.shape, dtype: arr.dtype, bytes: base64(result.data), stats };
+    return {
+      shape: result.shape,
+      dtype: arr.dtype,
+      bytes: base64(result.data),
+      stats,
+      poolTasks: pool?.stats.tasks ?? 0,
+      // Not cross-origin isolated: SharedArrayBuffer is not even defined here.
+      sharedResult:
+        typeof SharedArrayBuffer !== "undefined" && result.data.buffer instanceof SharedArrayBuffer,
+    };
   }
   async function close() {
     await pool?.close();
   }
   window.zbTest.read = read;
+  window.zbTest.tasks = () => pool?.stats.tasks ?? 0;
   window.zbTest.close = close;
   log(`opened ${arrayPath}: shape ${arr.shape}, chunks ${arr.chunks}, workers ${workers}`);
   return { shape: arr.shape, chunks: arr.chunks, dtype: arr.dtype, workers };
