@@ -369,19 +369,22 @@ export class B2ndArray {
         });
       };
       decoded += batch.length;
-      if (!pool) return decompressWith(chunk, use, this.decodeOptions(where));
+      const opts = stored
+        ? this.decodeOptions(where)
+        : { ...this.decodeOptions(where), blockNumbers: batch };
+      if (!pool) return decompressWith(chunk, use, opts);
       // A chunk cut here is ours to hand over; the stored one may be a caller's buffer.
       const own = stored ? chunk.slice() : chunk;
       if (call.shared) {
         const blocks = batch.map((b) => (requested.has(b) ? b : -1));
-        await pool.decompressScatter(own, this.decodeOptions(where), {
+        await pool.decompressScatter(own, opts, {
           ctx,
           segments: cp.segments,
           blocks,
           blocksize: this.blocksize,
           itemsize,
         });
-      } else use(await pool.decompress(own, this.decodeOptions(where)));
+      } else use(await pool.decompress(own, opts));
     };
     if (pool) await Promise.all(batches.map(decodeBatch));
     else for (const batch of batches) await decodeBatch(batch);

@@ -237,6 +237,8 @@ export interface DecodeOptions {
   maxDecodedBytes?: number;
   /** What is being read, named in errors (default: the operation, e.g. "decompress"). */
   source?: string;
+  /** For a chunk cut to some blocks of a larger one: their original numbers, for errors. */
+  blockNumbers?: readonly number[];
 }
 
 const DEFAULT_MAX_DECODED_BYTES = 2 ** 31;
@@ -340,7 +342,10 @@ export async function decompressWith<T>(
 ): Promise<T> {
   const { info, source, limit } = parseChunk(chunk, "decompress", options);
   limit(info.nbytes);
-  validateChunk(chunk, info, { source });
+  validateChunk(chunk, info, {
+    source,
+    ...(options.blockNumbers ? { blockNumbers: options.blockNumbers } : {}),
+  });
   const filled = specialFill(chunk, info, info.nbytes); // see UNINIT_NOTE
   if (filled) return use(filled);
   return withBlosc2("decompress", (wasm) => {

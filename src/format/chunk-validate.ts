@@ -24,6 +24,11 @@ export interface ValidateChunkOptions {
   blocks?: Iterable<number> | "all";
   /** What is being read, for error messages (default "chunk"). */
   source?: string;
+  /**
+   * For a chunk cut to some blocks of a larger one (subsetChunk): each block's number in the
+   * original chunk, which error messages name instead of its position in the cut.
+   */
+  blockNumbers?: readonly number[];
 }
 
 /**
@@ -109,13 +114,15 @@ export function validateChunk(
     }
   }
   if (!regular || nblocks === 0) return;
+  const numbers = options.blockNumbers;
+  const label = (b: number): number => numbers?.[b] ?? b;
 
   const starts = new Int32Array(nblocks);
   let increasing = true;
   for (let i = 0; i < nblocks; i++) {
     const s = view.getInt32(headerLength + 4 * i, true);
     if (s < dataStart || s >= cbytes) {
-      fail(`block ${i} starts at ${s}, outside the block data [${dataStart}, ${cbytes})`);
+      fail(`block ${label(i)} starts at ${s}, outside the block data [${dataStart}, ${cbytes})`);
     }
     if (i > 0 && s <= starts[i - 1]!) increasing = false;
     starts[i] = s;
@@ -153,31 +160,33 @@ export function validateChunk(
     const bsize = short ? leftover : blocksize;
     const nstreams = split && !short ? typesize : 1;
     if (bsize % nstreams !== 0) {
-      fail(`block ${b} of ${bsize} bytes does not split into ${nstreams} equal streams`);
+      fail(`block ${label(b)} of ${bsize} bytes does not split into ${nstreams} equal streams`);
     }
     const neblock = bsize / nstreams;
     const end = extentEnd(b);
     let pos = starts[b]!;
     for (let j = 0; j < nstreams; j++) {
       if (pos + 4 > end) {
-        fail(`block ${b} stream ${j} header at ${pos} runs past the block (ends at ${end})`);
+        fail(`block ${label(b)} stream ${j} header at ${pos} runs past the block (ends at ${end})`);
       }
       const csize = view.getInt32(pos, true);
       pos += 4;
       if (csize > 0) {
         if (csize > neblock) {
-          fail(`block ${b} stream ${j} csize ${csize} exceeds the stream's ${neblock} bytes`);
+          fail(
+            `block ${label(b)} stream ${j} csize ${csize} exceeds the stream's ${neblock} bytes`,
+          );
         }
         if (pos + csize > end) {
-          fail(`block ${b} stream ${j} csize ${csize} runs past the block (ends at ${end})`);
+          fail(`block ${label(b)} stream ${j} csize ${csize} runs past the block (ends at ${end})`);
         }
         pos += csize;
       } else if (csize < 0) {
-        if (csize < -255) fail(`block ${b} stream ${j} run value ${-csize} is not a byte`);
+        if (csize < -255) fail(`block ${label(b)} stream ${j} run value ${-csize} is not a byte`);
         if (pos >= end)
-          fail(`block ${b} stream ${j} run token lies past the block (ends at ${end})`);
+          fail(`block ${label(b)} stream ${j} run token lies past the block (ends at ${end})`);
         if ((bytes[pos]! & 1) === 0) {
-          fail(`block ${b} stream ${j} has unknown run token ${bytes[pos]}`);
+          fail(`block ${label(b)} stream ${j} has unknown run token ${bytes[pos]}`);
         }
         pos += 1;
       }
