@@ -205,7 +205,8 @@ export function renderSvg(rows, workers, hasPool) {
   const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
   const parts = [];
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11" role="img" aria-labelledby="title">`,
+    `<title id="title">Slicing speed relative to native python-blosc2 with one thread, per workload and selection: ${esc(series.map((s) => s.label).join(", "))}</title>`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${left}" y="18" font-size="13" font-weight="bold">Speed relative to native python-blosc2, nthreads=1 (higher is faster; log scale)</text>`,
   );
