@@ -4,6 +4,7 @@
 //   npm run bench -- --only w2             a subset: any of w1,w2,w3,decode,memory
 //   node --expose-gc bench/run.mjs [--only w1,decode] [--w1-first N] [--runs N] [--warmup N]
 //                                  [--budget S] [--out-doc PATH]
+//   node bench/run.mjs --render        only re-render the report from bench/out/results.json
 //
 // Order: (1) python makes or reuses the data (bench/make_data.py, cached in bench/out/data);
 // (2) every native timing (bench/native_decode.py, bench/native_slices.py), so native and JS
@@ -60,7 +61,24 @@ function parseArgs(argv) {
   return opts;
 }
 
+function writeReport(run, opts) {
+  const docPath =
+    opts.outDoc ??
+    (run.opts.only.length ? join(outDir, "benchmarks.md") : join(root, "docs", "benchmarks.md"));
+  const svgPath = join(dirname(docPath), `${basename(docPath, ".md")}.svg`);
+  const { markdown, svg } = renderReport(run, basename(svgPath));
+  writeFileSync(docPath, markdown);
+  writeFileSync(svgPath, svg);
+  return { docPath, svgPath };
+}
+
 async function main() {
+  if (process.argv[2] === "--render") {
+    const run = JSON.parse(readFileSync(join(outDir, "results.json"), "utf8"));
+    const { docPath, svgPath } = writeReport(run, parseArgs(process.argv.slice(3)));
+    log(`re-rendered ${docPath} and ${svgPath} from bench/out/results.json`);
+    return;
+  }
   const opts = parseArgs(process.argv.slice(2));
   const wants = (part) => opts.only.size === 0 || opts.only.has(part);
   const workloads = ["w1", "w2", "w3"].filter(wants);
@@ -134,13 +152,7 @@ async function main() {
     memory,
   };
   writeFileSync(join(outDir, "results.json"), JSON.stringify(run, null, 1));
-  const docPath =
-    opts.outDoc ??
-    (opts.only.size ? join(outDir, "benchmarks.md") : join(root, "docs", "benchmarks.md"));
-  const svgPath = join(dirname(docPath), `${basename(docPath, ".md")}.svg`);
-  const { markdown, svg } = renderReport(run, basename(svgPath));
-  writeFileSync(docPath, markdown);
-  writeFileSync(svgPath, svg);
+  const { docPath, svgPath } = writeReport(run, opts);
   log(`wrote ${docPath}, ${svgPath} and bench/out/results.json (${elapsed.toFixed(0)} s)`);
 }
 
