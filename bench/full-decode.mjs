@@ -52,20 +52,23 @@ function checkBytes(c, bytes, side) {
   if (got !== c.sha256) fail(`${side} ${c.file}: decoded sha256 ${got} != original ${c.sha256}`);
 }
 
-/** The public API: `decompress(chunk)`, copies in and out of wasm memory included. */
+/**
+ * The public API, `decompress(chunk, { out })` into a preallocated buffer like native's `dst`:
+ * the copies into and out of wasm memory are included.
+ */
 async function timeApi(c, chunk, { runs, warmup }) {
+  const dst = new Uint8Array(c.nbytes);
   let out;
   for (let i = 0; i < warmup; i++) {
     collect();
-    out = await decompress(chunk);
+    out = await decompress(chunk, { out: dst });
     if (i === 0) checkBytes(c, out, "wasm");
   }
   const times = [];
   for (let i = 0; i < runs; i++) {
-    out = undefined;
     collect();
     const t0 = performance.now();
-    out = await decompress(chunk);
+    out = await decompress(chunk, { out: dst });
     times.push((performance.now() - t0) / 1e3);
   }
   checkBytes(c, out, "wasm");

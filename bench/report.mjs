@@ -1,6 +1,7 @@
 // docs/benchmarks.md and its chart (an SVG written from the numbers) for bench/run.mjs.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { blocksizes, decodeRange, renderDecodeTable } from "./full-decode.mjs";
 import { cpuModel, formatBytes, memTotal, ms, nproc, root, table } from "./lib.mjs";
 
@@ -329,8 +330,8 @@ bytes by both sides: ${m.chunk_bytes / 2 ** 20} MiB of float64 each (seed ${m.se
 shuffle or bitshuffle, typesize 8; blocksize and splitmode left to C-Blosc2 (${blocksizes(run.decode)}).
 "smooth" is a sum of three sines rounded to 4 decimals, "noisy" standard normal values.
 Native: \`blosc2.decompress2(chunk, dst=preallocated, dparams=DParams(nthreads=1))\`. "wasm" is
-the public \`decompress(chunk)\` (copies into wasm memory and out to a new \`Uint8Array\`
-included); "wasm core" is \`zb_decompress\` alone between buffers already in wasm memory.
+the public \`decompress(chunk, { out })\` into a preallocated buffer (the copies into and out
+of wasm memory included); "wasm core" is \`zb_decompress\` alone between buffers already in wasm memory.
 ${run.opts.warmup} warm-up decodes, then the median of ${run.opts.runs}; sha256 of the output
 checked on both sides. MB/s = 10^6 decoded bytes per second.
 
@@ -363,9 +364,8 @@ ${memoryTable(run.memory)}
 `);
   }
 
-  lines.push(`## Where the time goes
-
-(To be written from profiles of these runs.)
-`);
+  // Hand-written analysis (profiles are not part of the run): bench/where-time-goes.md.
+  const analysis = join(dirname(fileURLToPath(import.meta.url)), "where-time-goes.md");
+  lines.push(existsSync(analysis) ? readFileSync(analysis, "utf8") : "## Where the time goes\n");
   return { markdown: lines.join("\n"), svg: renderSvg(rows, workers, hasPool) };
 }
