@@ -287,7 +287,9 @@ async function spawn(
 ): Promise<WorkerLike> {
   if (isNode) {
     const { Worker } = await import("node:worker_threads");
-    const worker = new Worker(url, { execArgv: workerExecArgv(process.execArgv) });
+    // No flags from the main script: the worker only imports this package's relative modules,
+    // and flags such as --input-type or --expose-gc break or are refused in workers.
+    const worker = new Worker(url, { execArgv: [] });
     worker.on("message", onMessage);
     worker.on("error", onError);
     worker.on("exit", (code) => {
@@ -299,25 +301,6 @@ async function spawn(
   worker.addEventListener("message", (event) => onMessage(event.data as PoolReply));
   worker.addEventListener("error", (event) => onError(event.message ?? event));
   return worker;
-}
-
-/**
- * Node flags for a worker: the parent's, minus those that only make sense for the main
- * script (`node --input-type=module -e ...` would otherwise make every worker fail).
- */
-function workerExecArgv(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith("--input-type")) continue;
-    if (["-e", "--eval", "-p", "--print"].includes(a)) {
-      i++; // and its script
-      continue;
-    }
-    if (/^(--eval|--print)=/.test(a)) continue;
-    out.push(a);
-  }
-  return out;
 }
 
 /** Starts a pool of decode workers (see DecodePool). */
