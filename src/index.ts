@@ -51,6 +51,17 @@ export {
   type SourceStats,
 } from "./io/source.js";
 export { type DimSelection, type Selection, type Slice, slice } from "./plan/selection.js";
+export { type ToArrowOptions, toArrow } from "./table/arrow.js";
+export { MissingDependencyError } from "./table/deps.js";
+export type { Column, ColumnBatch, ColumnInfo, ScanOptions } from "./table/scan.js";
+export {
+  type ColumnType,
+  listTables,
+  type ScanStats,
+  type TableSource,
+  type TableSpec,
+} from "./table/tables.js";
+export type { DimCondition, Where } from "./table/where.js";
 export { get, type ZarrGetOptions, type ZarrGetStats } from "./zarr/get.js";
 export {
   type CodecRegistry,

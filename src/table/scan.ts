@@ -276,7 +276,7 @@ export async function openScan(source: TableSource, options: ScanOptions = {}): 
     table.variables.map((v) => v.name),
   );
   const totalRows = prod(ranges.map((r) => r.stop - r.start));
-  const stats = options.stats ?? newScanStats();
+  const stats = Object.assign(options.stats ?? ({} as ScanStats), newScanStats());
   const columns: ColumnInfo[] = [
     ...table.dims.map((d) => ({ name: d.name, kind: "dimension" as const, type: d.type })),
     ...variables.map((v) => ({ name: v.name, kind: "variable" as const, type: v.type })),
