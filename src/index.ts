@@ -53,6 +53,11 @@ export {
 export { type DimSelection, type Selection, type Slice, slice } from "./plan/selection.js";
 export { type ToArrowOptions, toArrow } from "./table/arrow.js";
 export { MissingDependencyError } from "./table/deps.js";
+export {
+  type RegisteredTable,
+  type RegisterTableOptions,
+  registerTable,
+} from "./table/duckdb.js";
 export type { Column, ColumnBatch, ColumnInfo, ScanOptions } from "./table/scan.js";
 export {
   type ColumnType,

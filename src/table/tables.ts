@@ -269,7 +269,7 @@ async function coordinate(
 ): Promise<{ coords: TypedArray; type: ColumnType } | undefined> {
   if (dim.includes("/")) return undefined;
   const found = await openZarr(parent.resolve(dim), "array").catch(() => undefined);
-  if (!found || found.kind !== "array") return undefined;
+  if (found?.kind !== "array") return undefined;
   const arr = found as ZarrArrayLike;
   if (arr.shape.length !== 1 || arr.shape[0] !== size) return undefined;
   const v = zarrVariable(arr, dim);

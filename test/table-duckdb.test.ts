@@ -1,0 +1,143 @@
+// registerTable: real SQL in DuckDB (aggregates, GROUP BY over a dimension, range filters)
+// over the table fixtures, compared with NumPy's answers from fixtures/generate_table.py;
+// pushdown of `where` and of predicates found in the SQL text, proved by stats.
+import { DuckDBInstance } from "@duckdb/node-api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openB2nd, registerTable, type ScanStats } from "../src/index.js";
+import { extractDimensionWhere } from "../src/table/sql-where.js";
+import { whereToRanges } from "../src/table/where.js";
+import { FIXTURES } from "./helpers.js";
+import { close, npyValues, openGroup, readTableManifest } from "./table-helpers.js";
+
+const manifest = readTableManifest();
+type Connection = Awaited<ReturnType<DuckDBInstance["connect"]>>;
+
+let instance: DuckDBInstance;
+let connection: Connection;
+beforeAll(async () => {
+  instance = await DuckDBInstance.create(":memory:");
+  connection = await instance.connect();
+});
+afterAll(() => {
+  connection?.closeSync();
+  instance?.closeSync();
+});
+
+async function rows(sql: string): Promise<(number | null)[][]> {
+  const reader = await connection.runAndReadAll(sql);
+  return reader.getRowsJS().map((r) => r.map((v) => (v === null ? null : Number(v))));
+}
+
+function sameRows(got: (number | null)[][], want: (number | null)[][]): boolean {
+  return (
+    got.length === want.length &&
+    got.every((r, i) => r.length === want[i]!.length && r.every((v, j) => close(v, want[i]![j]!)))
+  );
+}
+
+async function register(name: string, where?: Record<string, unknown>) {
+  const stats = {} as ScanStats;
+  if (name === "clim") {
+    await registerTable(connection, "clim", (await openGroup("table/climate.zarr")) as never, {
+      table: "time,lat,lon",
+      nanAsNull: true,
+      fillAsNull: true,
+      stats,
+      ...(where ? { where: where as never } : {}),
+    });
+  } else {
+    await registerTable(connection, "grid", (await openGroup("table/grid-v2.zarr")) as never, {
+      fillAsNull: true,
+      stats,
+    });
+  }
+  return stats;
+}
+
+const climDims = async () => {
+  const dims = ["time", "lat", "lon"];
+  return dims.map((name) => {
+    const coords = npyValues("climate", name).values;
+    return { name, size: coords.length, coords };
+  });
+};
+
+describe("SQL over registered tables equals NumPy", () => {
+  for (const c of manifest.sql) {
+    it(`${c.name}: ${c.query}`, async () => {
+      const table = c.query.includes("FROM grid") ? "grid" : "clim";
+      await register(table);
+      expect(sameRows(await rows(c.query), c.rows)).toBe(true);
+    });
+  }
+
+  for (const c of manifest.sql.filter((x) => x.pushdown)) {
+    it(`${c.name}: pushed down, the same answer from fewer blocks`, async () => {
+      const full = await register("clim");
+      const pushed = await register("clim", c.pushdown);
+      expect(sameRows(await rows(c.query), c.rows)).toBe(true);
+      expect(pushed.blocksDecoded).toBeLessThan(full.blocksDecoded);
+      expect(pushed.rows).toBeLessThan(full.rows);
+    });
+
+    it(`${c.name}: the predicates found in the SQL select the same box`, async () => {
+      const where = extractDimensionWhere(c.query, "clim", ["time", "lat", "lon"]);
+      expect(where).toBeDefined();
+      const dims = await climDims();
+      expect(whereToRanges(where, dims)).toEqual(whereToRanges(c.pushdown as never, dims));
+    });
+  }
+});
+
+describe("predicate extraction gives up when unsure", () => {
+  const dims = ["x", "y"];
+  it.each([
+    "SELECT * FROM t WHERE x > 1 OR y < 2",
+    "SELECT * FROM t WHERE NOT x > 1",
+    "SELECT * FROM t JOIN u ON t.x = u.x WHERE x > 1",
+    "SELECT * FROM t WHERE x > (SELECT 1)",
+    "SELECT * FROM t WHERE x IN (1, 2)",
+    "SELECT * FROM other WHERE x > 1",
+    "SELECT * FROM t",
+    "SELECT * FROM t WHERE name = 'x > 1'",
+  ])("%s", (sql) => {
+    expect(extractDimensionWhere(sql, "t", dims)).toBeUndefined();
+  });
+  it("keeps dimension terms, ignores others, merges bounds", () => {
+    expect(
+      extractDimensionWhere(
+        "select avg(v) from t where 2 <= x and v > 3 and x < 10 and y between -1.5 and 4e1 group by y",
+        "t",
+        dims,
+      ),
+    ).toEqual({ x: { gte: 2, lt: 10 }, y: { gte: -1.5, lte: 40 } });
+  });
+});
+
+describe("registration", () => {
+  it("a b2nd array with columns dim_0…, value; a re-register replaces the table", async () => {
+    const arr = await openB2nd(`${FIXTURES}/b2nd/i2-2d-aligned.b2nd`);
+    const whole = await arr.get();
+    const values = Array.from(whole.data as Int16Array);
+    const n = arr.shape[0]! * arr.shape[1]!;
+    const r = await registerTable(connection, "b", arr);
+    expect(r.columns).toEqual([
+      { name: "dim_0", type: "BIGINT" },
+      { name: "dim_1", type: "BIGINT" },
+      { name: "value", type: "SMALLINT" },
+    ]);
+    const want = values.reduce((a, b) => a + b, 0);
+    expect(await rows("SELECT count(*), sum(value), sum(dim_0 * 1000 + dim_1) FROM b")).toEqual([
+      [
+        n,
+        want,
+        // sum over the grid of i * 1000 + j
+        arr.shape[1]! * 1000 * ((arr.shape[0]! * (arr.shape[0]! - 1)) / 2) +
+          arr.shape[0]! * ((arr.shape[1]! * (arr.shape[1]! - 1)) / 2),
+      ],
+    ]);
+    await registerTable(connection, "b", arr, { where: { dim_0: 0 } });
+    expect(await rows("SELECT count(*) FROM b")).toEqual([[arr.shape[1]!]]);
+    await arr.close();
+  });
+});
