@@ -58,6 +58,7 @@ export {
   type RegisterTableOptions,
   registerTable,
 } from "./table/duckdb.js";
+export { type ParquetResult, type ToParquetOptions, toParquet } from "./table/parquet.js";
 export type { Column, ColumnBatch, ColumnInfo, ScanOptions } from "./table/scan.js";
 export {
   type ColumnType,
