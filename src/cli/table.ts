@@ -1,0 +1,312 @@
+// The table commands: `sql` (DuckDB over b2nd files and Zarr arrays or groups) and `export`
+// (Parquet). Sources are opened by path or URL: a .b2nd file or sparse b2nd directory, a Zarr
+// array or group (v2 or v3; a path inside a store opens the store at its root so coordinate
+// arrays next to an array are found).
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { openB2nd } from "../decode/b2nd-read.js";
+import { OptionsError } from "../errors.js";
+import { loadDuckDB } from "../table/deps.js";
+import { registerTable } from "../table/duckdb.js";
+import { toParquet } from "../table/parquet.js";
+import { extractDimensionWhere } from "../table/sql-where.js";
+import { listTables, type ScanStats, type TableSource } from "../table/tables.js";
+import type { Where } from "../table/where.js";
+import { registerBlosc2Codecs } from "../zarr/register.js";
+import { UsageError } from "./demo.js";
+
+interface Opened {
+  source: TableSource;
+  close(): Promise<void>;
+}
+
+function isZarrDir(dir: string): boolean {
+  return ["zarr.json", ".zarray", ".zgroup"].some((f) => existsSync(join(dir, f)));
+}
+
+function isGroupDir(dir: string): boolean {
+  if (existsSync(join(dir, ".zgroup"))) return true;
+  const meta = join(dir, "zarr.json");
+  if (!existsSync(meta)) return false;
+  try {
+    return JSON.parse(readFileSync(meta, "utf8")).node_type === "group";
+  } catch {
+    return false;
+  }
+}
+
+/** Opens a table source by path or URL. */
+export async function openTableSource(input: string): Promise<Opened> {
+  const zarr = await import("zarrita");
+  registerBlosc2Codecs(zarr.registry);
+  if (/^https?:\/\//i.test(input)) {
+    if (/\.(b2nd|b2frame)\/?$/i.test(input)) {
+      const arr = await openB2nd(input);
+      return { source: arr, close: () => arr.close() };
+    }
+    const store = new zarr.FetchStore(input.replace(/\/+$/, ""));
+    const node = await zarr.open(store);
+    return { source: node as unknown as TableSource, close: async () => {} };
+  }
+  const path = resolve(input);
+  if (!existsSync(path)) throw new OptionsError(`${input}: no such file or directory`);
+  const dir = statSync(path).isDirectory();
+  if (!dir || existsSync(join(path, "chunks.b2frame"))) {
+    const arr = await openB2nd(path);
+    return { source: arr, close: () => arr.close() };
+  }
+  if (!isZarrDir(path)) {
+    throw new OptionsError(`${input}: neither a b2nd file nor a Zarr array or group`);
+  }
+  // The store's root: the outermost group directory holding this one.
+  let root = path;
+  while (dirname(root) !== root && isGroupDir(dirname(root))) root = dirname(root);
+  const { default: FileSystemStore } = await import("@zarrita/storage/fs");
+  const store = new FileSystemStore(root);
+  const rel = relative(root, path)
+    .split(sep)
+    .filter((p) => p !== "");
+  const location = zarr.root(store).resolve(rel.join("/") || "/");
+  const node = await zarr.open(location as never);
+  return { source: node as unknown as TableSource, close: async () => {} };
+}
+
+interface TableArg {
+  name: string;
+  path: string;
+  /** A group's table, by dimension names ("time,lat,lon"). */
+  table?: string;
+}
+
+function parseTableArg(text: string): TableArg {
+  const m = /^([A-Za-z_][\w]*)=(.+)$/.exec(text);
+  if (!m) throw new UsageError(`--table needs name=<path|url>[#dim1,dim2,...], got "${text}"`);
+  const [, name, rest] = m as unknown as [string, string, string];
+  const hash = rest.lastIndexOf("#");
+  if (hash > 0 && !rest.slice(hash + 1).includes("/")) {
+    return { name, path: rest.slice(0, hash), table: rest.slice(hash + 1) };
+  }
+  return { name, path: rest };
+}
+
+/** Identifiers a query mentions (to choose a group's table and the variables to read). */
+function identifiers(sql: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of sql.matchAll(/"((?:[^"]|"")+)"|\b([A-Za-z_][\w$]*)\b/g)) {
+    out.add(m[1] !== undefined ? m[1].replaceAll('""', '"') : m[2]!);
+  }
+  return out;
+}
+
+type Format = "table" | "csv" | "json";
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return String(v);
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === "object")
+    return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+  return String(v);
+}
+
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+function jsonValue(v: unknown): unknown {
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (typeof v === "number" && !Number.isFinite(v)) return String(v);
+  if (v instanceof Date) return v.toISOString();
+  return v;
+}
+
+export function formatRows(names: string[], rows: unknown[][], format: Format): string {
+  if (format === "json") {
+    const objs = rows.map((r) => Object.fromEntries(names.map((n, i) => [n, jsonValue(r[i])])));
+    return `${JSON.stringify(objs, null, 1)}\n`;
+  }
+  if (format === "csv") {
+    const lines = [
+      names.map(csvField).join(","),
+      ...rows.map((r) => r.map((v) => csvField(cell(v))).join(",")),
+    ];
+    return `${lines.join("\n")}\n`;
+  }
+  const text = rows.map((r) => r.map((v) => (v === null || v === undefined ? "NULL" : cell(v))));
+  const widths = names.map((n, i) => Math.max(n.length, ...text.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => {
+        const numeric = rows.length > 0 && typeof rows[0]![i] !== "string";
+        return numeric ? c.padStart(widths[i]!) : c.padEnd(widths[i]!);
+      })
+      .join(" | ")
+      .trimEnd();
+  const out = [line(names), widths.map((w) => "-".repeat(w)).join("-+-"), ...text.map(line)];
+  out.push(`(${rows.length} row${rows.length === 1 ? "" : "s"})`);
+  return `${out.join("\n")}\n`;
+}
+
+function statsLine(name: string, s: ScanStats, where: Where | undefined): string {
+  return `stats: table=${name} rows=${s.rows} chunksTouched=${s.chunksTouched} blocksDecoded=${s.blocksDecoded} bytesRead=${s.bytesRead} requests=${s.requests} variables=${s.variablesRead.join(",") || "-"} where=${where ? JSON.stringify(where) : "-"}`;
+}
+
+export async function sqlCommand(args: string[]): Promise<void> {
+  let query: string | undefined;
+  const tables: TableArg[] = [];
+  let format: Format = "table";
+  let stats = false;
+  let nanAsNull = false;
+  let fillAsNull = false;
+  let pushdown = true;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--table" || a === "-t") tables.push(parseTableArg(value()));
+    else if (a.startsWith("--table=")) tables.push(parseTableArg(a.slice(8)));
+    else if (a === "--format" || a === "-f" || a.startsWith("--format=")) {
+      const f = a.startsWith("--format=") ? a.slice(9) : value();
+      if (f !== "table" && f !== "csv" && f !== "json") {
+        throw new UsageError(`--format must be table, csv or json, got "${f}"`);
+      }
+      format = f;
+    } else if (a === "--stats") stats = true;
+    else if (a === "--nan-as-null") nanAsNull = true;
+    else if (a === "--fill-as-null") fillAsNull = true;
+    else if (a === "--no-pushdown") pushdown = false;
+    else if (/^--?[A-Za-z]/.test(a)) throw new UsageError(`unknown option ${a}`);
+    else if (query === undefined) query = a;
+    else throw new UsageError(`unexpected argument ${a} (quote the query as one argument)`);
+  }
+  if (query === undefined || query.trim() === "")
+    throw new UsageError('sql needs a query: sql "SELECT ..." --table name=<path>');
+  if (tables.length === 0) throw new UsageError("sql needs at least one --table name=<path|url>");
+  const duckdb = await loadDuckDB("zarr-blosc2 sql");
+  const instance = await duckdb.DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  const opened: Opened[] = [];
+  try {
+    const mentioned = identifiers(query);
+    for (const t of tables) {
+      const o = await openTableSource(t.path);
+      opened.push(o);
+      const all = await listTables(o.source);
+      const star = /(?:\bSELECT|,)\s*(?:[A-Za-z_]\w*\.)?\*/i.test(query);
+      // Variables the query names: the only ones read (all of them for SELECT *).
+      let spec = t.table ? all.find((x) => x.name === t.table) : undefined;
+      if (t.table && !spec) {
+        throw new OptionsError(
+          `${t.path}: no table "${t.table}" (tables: ${all.map((x) => x.name).join("; ")})`,
+        );
+      }
+      if (!spec) {
+        const used = all.filter((x) => x.variables.some((v) => mentioned.has(v.name)));
+        spec = all.length === 1 ? all[0] : used.length === 1 ? used[0] : undefined;
+        if (!spec) {
+          throw new OptionsError(
+            `${t.path} holds ${all.length} tables (${all.map((x) => `${x.name}: ${x.variables.map((v) => v.name).join(", ")}`).join("; ")}); choose one with --table ${t.name}=${t.path}#<dims>`,
+          );
+        }
+      }
+      const columns = star
+        ? undefined
+        : spec.variables.map((v) => v.name).filter((v) => mentioned.has(v));
+      const where =
+        pushdown && tables.length === 1
+          ? extractDimensionWhere(
+              query,
+              t.name,
+              spec.dims.map((d) => d.name),
+            )
+          : undefined;
+      const r = await registerTable(connection, t.name, o.source, {
+        table: spec.name,
+        ...(columns ? { columns } : {}),
+        ...(where ? { where } : {}),
+        nanAsNull,
+        fillAsNull,
+      });
+      if (stats) process.stderr.write(`${statsLine(t.name, r.stats, where)}\n`);
+    }
+    const reader = await connection.runAndReadAll(query);
+    const names = reader.columnNames();
+    process.stdout.write(formatRows(names, reader.getRowsJS() as unknown[][], format));
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    for (const o of opened) await o.close();
+  }
+}
+
+function progressBar(rows: number, total: number): string {
+  const width = 30;
+  const frac = total > 0 ? rows / total : 1;
+  const filled = Math.round(frac * width);
+  return `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${rows}/${total} rows`;
+}
+
+export async function exportCommand(args: string[]): Promise<void> {
+  let input: string | undefined;
+  let out: string | undefined;
+  let table: string | undefined;
+  let columns: string[] | undefined;
+  let rowGroupRows: number | undefined;
+  let nanAsNull = false;
+  let fillAsNull = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined || v === "") throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--parquet") out = value();
+    else if (a.startsWith("--parquet=")) out = a.slice(10);
+    else if (a === "--table") table = value();
+    else if (a === "--columns")
+      columns = value()
+        .split(",")
+        .map((c) => c.trim())
+        .filter((c) => c !== "");
+    else if (a === "--row-group-rows") {
+      rowGroupRows = Number(value());
+      if (!Number.isSafeInteger(rowGroupRows) || rowGroupRows < 1) {
+        throw new UsageError("--row-group-rows must be a positive integer");
+      }
+    } else if (a === "--nan-as-null") nanAsNull = true;
+    else if (a === "--fill-as-null") fillAsNull = true;
+    else if (/^--?[A-Za-z]/.test(a)) throw new UsageError(`unknown option ${a}`);
+    else if (input === undefined) input = a;
+    else throw new UsageError(`unexpected argument ${a}`);
+  }
+  if (input === undefined) throw new UsageError("export needs a path or URL");
+  if (out === undefined || out === "")
+    throw new UsageError("export needs --parquet <file.parquet>");
+  const o = await openTableSource(input);
+  const tty = process.stderr.isTTY === true;
+  try {
+    const r = await toParquet(o.source, out, {
+      ...(table ? { table } : {}),
+      ...(columns ? { columns } : {}),
+      ...(rowGroupRows ? { rowGroupRows } : {}),
+      nanAsNull,
+      fillAsNull,
+      ...(tty
+        ? {
+            onProgress: (rows: number, total: number) =>
+              process.stderr.write(progressBar(rows, total)),
+          }
+        : {}),
+    });
+    if (tty) process.stderr.write("\n");
+    console.log(
+      `wrote ${out}: ${r.rows} rows, ${r.rowGroups} row groups, columns ${r.columns.map((c) => `${c.name} (${c.type})`).join(", ")}`,
+    );
+  } finally {
+    await o.close();
+  }
+}
