@@ -45,9 +45,11 @@ describe("zarr-blosc2 sql", () => {
       const lines = csvRows(r.stdout);
       const body = lines.slice(1).map((l) => l.map(asNumber));
       expect(body.length).toBe(c.rows.length);
-      body.forEach((row, i) =>
-        row.forEach((v, j) => expect(close(v, c.rows[i]![j]!), `${i},${j}: ${v}`).toBe(true)),
-      );
+      for (const [i, row] of body.entries()) {
+        for (const [j, v] of row.entries()) {
+          expect(close(v, c.rows[i]![j]!), `${i},${j}: ${v}`).toBe(true);
+        }
+      }
       // The last line of output is the last result row.
       expect(lines.at(-1)!.map(asNumber)).toEqual(body.at(-1));
     });
