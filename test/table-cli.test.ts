@@ -113,6 +113,32 @@ describe("zarr-blosc2 sql", () => {
     console.log(`sql pushdown: ${on.stderr.trim()} | without: ${off.stderr.trim()}`);
   });
 
+  it("--view: views re-read by a worker give the same answers", async () => {
+    for (const c of manifest.sql) {
+      const table = c.query.includes("FROM grid")
+        ? `grid=${FIXTURES}/table/grid-v2.zarr`
+        : `clim=${climate}#time,lat,lon`;
+      const args = [
+        "sql",
+        c.query,
+        "--table",
+        table,
+        "--format",
+        "csv",
+        "--nan-as-null",
+        "--fill-as-null",
+      ];
+      const v = await cli(...args, "--view", "--stats");
+      expect(v.status, v.stderr).toBe(0);
+      expect(v.stdout, c.name).toBe((await cli(...args)).stdout);
+      // DuckDB's projection: only the variables the query uses were read.
+      const used = ["temp", "precip", "a", "b"].filter((x) =>
+        new RegExp(`\\b${x}\\b`).test(c.query),
+      );
+      expect(/variables=(\S+)/.exec(v.stderr)![1]!.split(",").sort(), c.name).toEqual(used.sort());
+    }
+  });
+
   it("several tables, a path inside a group, a b2nd file", async () => {
     const r = await cli(
       "sql",

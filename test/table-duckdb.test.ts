@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openB2nd, registerTable, type ScanStats } from "../src/index.js";
 import { extractDimensionWhere } from "../src/table/sql-where.js";
 import { whereToRanges } from "../src/table/where.js";
-import { FIXTURES } from "./helpers.js";
+import { ensureBuilt, FIXTURES, ROOT } from "./helpers.js";
 import { close, npyValues, openGroup, readTableManifest } from "./table-helpers.js";
 
 const manifest = readTableManifest();
@@ -139,5 +139,73 @@ describe("registration", () => {
     await registerTable(connection, "b", arr, { where: { dim_0: 0 } });
     expect(await rows("SELECT count(*) FROM b")).toEqual([[arr.shape[1]!]]);
     await arr.close();
+  });
+});
+
+describe('mode "view": a view re-read by a scan worker for every query', () => {
+  // The worker runs dist/table/scan-worker.js: use the built package.
+  type Dist = typeof import("../src/index.js");
+  let dist: Dist;
+  beforeAll(async () => {
+    ensureBuilt();
+    dist = (await import(`${ROOT}dist/index.js`)) as Dist;
+  });
+  const climate = `${FIXTURES}/table/climate.zarr`;
+
+  it("answers every SQL case like NumPy", async () => {
+    const clim = await dist.registerTable(connection, "clim", climate, {
+      mode: "view",
+      table: "time,lat,lon",
+      nanAsNull: true,
+      fillAsNull: true,
+    });
+    const grid = await dist.registerTable(connection, "grid", `${FIXTURES}/table/grid-v2.zarr`, {
+      mode: "view",
+      fillAsNull: true,
+    });
+    for (const c of manifest.sql) expect(sameRows(await rows(c.query), c.rows), c.name).toBe(true);
+    expect(clim.scans + grid.scans).toBe(manifest.sql.length);
+    await clim.close();
+    await grid.close();
+  });
+
+  it("reads only the columns DuckDB projects, again for each query", async () => {
+    const stats = {} as ScanStats;
+    const v = await dist.registerTable(connection, "clim", climate, {
+      mode: "view",
+      table: "time,lat,lon",
+      stats,
+    });
+    await rows("SELECT sum(temp) FROM clim");
+    expect(stats.variablesRead).toEqual(["temp"]);
+    const first = stats.bytesRead;
+    expect(first).toBeGreaterThan(0);
+    await rows("SELECT max(precip) FROM clim WHERE lat > 0");
+    expect(stats.variablesRead).toEqual(["precip"]);
+    expect(await rows("SELECT count(*) FROM clim")).toEqual([[8 * 12 * 16]]);
+    expect(stats.variablesRead).toEqual([]);
+    expect(stats.bytesRead).toBe(0);
+    expect(v.scans).toBe(3);
+    // A query that stops early leaves its scan unfinished; later queries still work.
+    expect((await rows("SELECT time, lat, lon FROM clim LIMIT 3")).length).toBe(3);
+    await rows("SELECT sum(temp) FROM clim");
+    expect(stats.bytesRead).toBe(first);
+    await v.close();
+  });
+
+  it("where at registration limits every query; objects are refused", async () => {
+    const c = manifest.where.find((w) => w.name === "lat-range-lon-eq")!;
+    const v = await dist.registerTable(connection, "part", climate, {
+      mode: "view",
+      table: "time,lat,lon",
+      where: c.where as never,
+    });
+    expect(v.rows).toBe(c.rows);
+    expect(await rows("SELECT count(*) FROM part")).toEqual([[c.rows]]);
+    await v.close();
+    const g = await openGroup("table/climate.zarr");
+    await expect(dist.registerTable(connection, "x", g as never, { mode: "view" })).rejects.toThrow(
+      /path or URL/,
+    );
   });
 });

@@ -38,6 +38,7 @@ Usage:
                       requests=.." for the read.
   zarr-blosc2 sql "<query>" --table name=<path|url>[#dims] [--table ...]
                   [--format table|csv|json] [--nan-as-null] [--fill-as-null] [--stats]
+                  [--no-pushdown] [--view]
       Run SQL (DuckDB, @duckdb/node-api) over b2nd files and Zarr arrays or
       groups, each registered as a table: one row per array point, one column
       per dimension (coordinates, or indices dim_0...), then one per variable.
@@ -48,6 +49,9 @@ Usage:
       t = v, AND-ed) are pushed into the read (--no-pushdown turns that off).
       --format csv prints a header and one line per row (the last line is the
       last row); json an array of objects. --stats prints what was read.
+      Tables are filled once with the rows read; --view registers views that
+      a worker thread re-reads for each query instead (DuckDB then decides
+      which variables are read).
   zarr-blosc2 export <path|url> --parquet <out.parquet> [--table <dims>]
                   [--columns a,b] [--row-group-rows N] [--nan-as-null] [--fill-as-null]
       Write a b2nd array or a Zarr array or group table as Parquet

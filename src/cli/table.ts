@@ -2,74 +2,15 @@
 // (Parquet). Sources are opened by path or URL: a .b2nd file or sparse b2nd directory, a Zarr
 // array or group (v2 or v3; a path inside a store opens the store at its root so coordinate
 // arrays next to an array are found).
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
-import { openB2nd } from "../decode/b2nd-read.js";
 import { OptionsError } from "../errors.js";
 import { loadDuckDB } from "../table/deps.js";
-import { registerTable } from "../table/duckdb.js";
+import { type RegisteredTable, registerTable } from "../table/duckdb.js";
+import { type Opened, openTableSource } from "../table/open.js";
 import { toParquet } from "../table/parquet.js";
 import { extractDimensionWhere } from "../table/sql-where.js";
-import { listTables, type ScanStats, type TableSource } from "../table/tables.js";
+import { listTables, type ScanStats } from "../table/tables.js";
 import type { Where } from "../table/where.js";
-import { registerBlosc2Codecs } from "../zarr/register.js";
 import { UsageError } from "./demo.js";
-
-interface Opened {
-  source: TableSource;
-  close(): Promise<void>;
-}
-
-function isZarrDir(dir: string): boolean {
-  return ["zarr.json", ".zarray", ".zgroup"].some((f) => existsSync(join(dir, f)));
-}
-
-function isGroupDir(dir: string): boolean {
-  if (existsSync(join(dir, ".zgroup"))) return true;
-  const meta = join(dir, "zarr.json");
-  if (!existsSync(meta)) return false;
-  try {
-    return JSON.parse(readFileSync(meta, "utf8")).node_type === "group";
-  } catch {
-    return false;
-  }
-}
-
-/** Opens a table source by path or URL. */
-export async function openTableSource(input: string): Promise<Opened> {
-  const zarr = await import("zarrita");
-  registerBlosc2Codecs(zarr.registry);
-  if (/^https?:\/\//i.test(input)) {
-    if (/\.(b2nd|b2frame)\/?$/i.test(input)) {
-      const arr = await openB2nd(input);
-      return { source: arr, close: () => arr.close() };
-    }
-    const store = new zarr.FetchStore(input.replace(/\/+$/, ""));
-    const node = await zarr.open(store);
-    return { source: node as unknown as TableSource, close: async () => {} };
-  }
-  const path = resolve(input);
-  if (!existsSync(path)) throw new OptionsError(`${input}: no such file or directory`);
-  const dir = statSync(path).isDirectory();
-  if (!dir || existsSync(join(path, "chunks.b2frame"))) {
-    const arr = await openB2nd(path);
-    return { source: arr, close: () => arr.close() };
-  }
-  if (!isZarrDir(path)) {
-    throw new OptionsError(`${input}: neither a b2nd file nor a Zarr array or group`);
-  }
-  // The store's root: the outermost group directory holding this one.
-  let root = path;
-  while (dirname(root) !== root && isGroupDir(dirname(root))) root = dirname(root);
-  const { default: FileSystemStore } = await import("@zarrita/storage/fs");
-  const store = new FileSystemStore(root);
-  const rel = relative(root, path)
-    .split(sep)
-    .filter((p) => p !== "");
-  const location = zarr.root(store).resolve(rel.join("/") || "/");
-  const node = await zarr.open(location as never);
-  return { source: node as unknown as TableSource, close: async () => {} };
-}
 
 interface TableArg {
   name: string;
@@ -159,6 +100,7 @@ export async function sqlCommand(args: string[]): Promise<void> {
   let nanAsNull = false;
   let fillAsNull = false;
   let pushdown = true;
+  let view = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -178,6 +120,7 @@ export async function sqlCommand(args: string[]): Promise<void> {
     else if (a === "--nan-as-null") nanAsNull = true;
     else if (a === "--fill-as-null") fillAsNull = true;
     else if (a === "--no-pushdown") pushdown = false;
+    else if (a === "--view") view = true;
     else if (/^--?[A-Za-z]/.test(a)) throw new UsageError(`unknown option ${a}`);
     else if (query === undefined) query = a;
     else throw new UsageError(`unexpected argument ${a} (quote the query as one argument)`);
@@ -189,6 +132,7 @@ export async function sqlCommand(args: string[]): Promise<void> {
   const instance = await duckdb.DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
   const opened: Opened[] = [];
+  const registered: { name: string; where: Where | undefined; table: RegisteredTable }[] = [];
   try {
     const mentioned = identifiers(query);
     for (const t of tables) {
@@ -223,19 +167,26 @@ export async function sqlCommand(args: string[]): Promise<void> {
               spec.dims.map((d) => d.name),
             )
           : undefined;
-      const r = await registerTable(connection, t.name, o.source, {
+      // A view is re-read by a worker that reopens the path; DuckDB projects its columns.
+      const r = await registerTable(connection, t.name, view ? t.path : o.source, {
         table: spec.name,
-        ...(columns ? { columns } : {}),
+        ...(columns && !view ? { columns } : {}),
         ...(where ? { where } : {}),
+        ...(view ? { mode: "view" as const } : {}),
         nanAsNull,
         fillAsNull,
       });
-      if (stats) process.stderr.write(`${statsLine(t.name, r.stats, where)}\n`);
+      registered.push({ name: t.name, where, table: r });
     }
     const reader = await connection.runAndReadAll(query);
     const names = reader.columnNames();
     process.stdout.write(formatRows(names, reader.getRowsJS() as unknown[][], format));
+    if (stats) {
+      for (const r of registered)
+        process.stderr.write(`${statsLine(r.name, r.table.stats, r.where)}\n`);
+    }
   } finally {
+    for (const r of registered) await r.table.close();
     connection.closeSync();
     instance.closeSync();
     for (const o of opened) await o.close();
