@@ -37,7 +37,10 @@ export async function openTableSource(input: string): Promise<Opened> {
       const arr = await openB2nd(input);
       return { source: arr, close: () => arr.close() };
     }
-    const store = new zarr.FetchStore(input.replace(/\/+$/, ""));
+    // Consolidated metadata (when the store has it) lists a group's arrays over HTTP.
+    const store = await zarr.withMaybeConsolidatedMetadata(
+      new zarr.FetchStore(input.replace(/\/+$/, "")),
+    );
     const node = await zarr.open(store);
     return { source: node as unknown as TableSource, close: async () => {} };
   }
