@@ -9,12 +9,14 @@ import type { RecordBatch } from "apache-arrow";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   listTables,
+  MissingDependencyError,
   OptionsError,
   openB2nd,
   type ScanStats,
   type ToArrowOptions,
   toArrow,
 } from "../src/index.js";
+import { loadOptional } from "../src/table/deps.js";
 import { planSlabs } from "../src/table/scan.js";
 import { conditionToRange } from "../src/table/where.js";
 import { FIXTURES, readNpy, runPython } from "./helpers.js";
@@ -362,5 +364,19 @@ describe("slab planner", () => {
         if (!merge) expect(lastChunk, JSON.stringify({ s, chunk, ranges })).toBe(firstChunk);
       }
     }
+  });
+});
+
+describe("optional dependencies", () => {
+  it("a missing package is a MissingDependencyError naming it", async () => {
+    const name = "zarr-blosc2-no-such-package";
+    const err = await loadOptional(name, "toArrow", () => import(name)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MissingDependencyError);
+    expect((err as Error).message).toBe(
+      `toArrow needs the npm package ${name}: npm install ${name}`,
+    );
+    // Other failures pass through unchanged.
+    const boom = new Error("boom");
+    await expect(loadOptional(name, "toArrow", () => Promise.reject(boom))).rejects.toBe(boom);
   });
 });

@@ -59,3 +59,36 @@ it("streams a 4 GiB b2nd array under --max-old-space-size=512 with bounded memor
     `4 GiB stream: ${got.rows} rows in ${(got.seconds as number).toFixed(1)} s, peak RSS ${((got.peakRss as number) / 2 ** 20).toFixed(0)} MiB, peak heap ${((got.peakHeap as number) / 2 ** 20).toFixed(1)} MiB, bytes read ${got.stats.bytesRead}`,
   );
 }, 600_000);
+
+it("pushes a where on the 4 GiB array down to the blocks it touches", () => {
+  const [lo, hi] = [1000, 1031];
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--max-old-space-size=512",
+      join(ROOT, "test/js/stream-arrow.mjs"),
+      path,
+      "65536",
+      JSON.stringify({ dim_0: [lo, hi] }),
+    ],
+    { encoding: "utf8", maxBuffer: 1 << 20 },
+  );
+  expect(r.status, r.stderr).toBe(0);
+  const got = JSON.parse(r.stdout) as Record<string, unknown> & { stats: Record<string, number> };
+  const rows = hi - lo + 1;
+  expect(got.rows).toBe(rows * C);
+  expect(got.mismatches).toBe(0);
+  let sumRows = 0n;
+  for (let i = lo; i <= hi; i++) sumRows += BigInt(i);
+  const c = BigInt(C);
+  expect(BigInt(got.sumDim0 as string)).toBe(c * sumRows);
+  expect(BigInt(got.sumValue as string)).toBe(
+    c * c * sumRows + BigInt(rows) * ((c * (c - 1n)) / 2n),
+  );
+  // Rows 1000..1031 lie in chunks 31 and 32 (32 rows each), blocks 500..515 (2 rows each).
+  expect(got.stats.chunksTouched).toBe(2);
+  expect(got.stats.blocksDecoded).toBe(Math.floor(hi / 2) - Math.floor(lo / 2) + 1);
+  console.log(
+    `4 GiB array, where dim_0 in [${lo}, ${hi}]: ${got.rows} rows, ${got.stats.blocksDecoded} blocks decoded, ${got.stats.bytesRead} bytes read (of ~27 MB)`,
+  );
+}, 300_000);

@@ -21,7 +21,12 @@ function missing(err: unknown): boolean {
   return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
 }
 
-async function load<T>(name: string, neededBy: string, importer: () => Promise<T>): Promise<T> {
+/** Imports an optional dependency; a missing package becomes a MissingDependencyError. */
+export async function loadOptional<T>(
+  name: string,
+  neededBy: string,
+  importer: () => Promise<T>,
+): Promise<T> {
   try {
     return await importer();
   } catch (err) {
@@ -35,11 +40,11 @@ export type DuckDBModule = typeof import("@duckdb/node-api");
 export type ParquetWriterModule = typeof import("hyparquet-writer");
 
 export function loadArrow(neededBy: string): Promise<ArrowModule> {
-  return load("apache-arrow", neededBy, () => import("apache-arrow"));
+  return loadOptional("apache-arrow", neededBy, () => import("apache-arrow"));
 }
 export function loadDuckDB(neededBy: string): Promise<DuckDBModule> {
-  return load("@duckdb/node-api", neededBy, () => import("@duckdb/node-api"));
+  return loadOptional("@duckdb/node-api", neededBy, () => import("@duckdb/node-api"));
 }
 export function loadParquetWriter(neededBy: string): Promise<ParquetWriterModule> {
-  return load("hyparquet-writer", neededBy, () => import("hyparquet-writer"));
+  return loadOptional("hyparquet-writer", neededBy, () => import("hyparquet-writer"));
 }

@@ -3,7 +3,8 @@
 // Checks per row that value == dim_0 * ncols + dim_1 (the array holds arange values).
 import { openB2nd, toArrow } from "../../dist/index.js";
 
-const [path, batchRowsText] = process.argv.slice(2);
+const [path, batchRowsText, whereText] = process.argv.slice(2);
+const where = whereText ? JSON.parse(whereText) : undefined;
 const arr = await openB2nd(path);
 const ncols = arr.shape[1];
 let rows = 0;
@@ -17,7 +18,11 @@ let peakHeap = 0;
 let peakExternal = 0;
 const stats = {};
 const start = performance.now();
-for await (const batch of toArrow(arr, { batchRows: Number(batchRowsText ?? 65536), stats })) {
+for await (const batch of toArrow(arr, {
+  batchRows: Number(batchRowsText ?? 65536),
+  stats,
+  where,
+})) {
   const n = batch.numRows;
   const value = batch.getChild("value").data[0].values;
   // int64 indices below 2^31: the low words of the little-endian BigInt64Array.
