@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Check a Parquet file written by toParquet against NumPy, with pyarrow and DuckDB.
 
-Usage: check_parquet.py FILE.parquet SPEC.json
+Usage: check_parquet.py FILE.parquet SPEC.json [FILE.parquet SPEC.json ...]
 
 SPEC: {"zarr": group path, "dims": [names], "variables": [names], "chunks": chunk shape of the
 first variable, "nan_as_null": bool, "fill_as_null": bool}
 or    {"b2nd": path, "chunks": [...], ...} for a b2nd array (dims dim_0.., variable "value").
 
-Prints JSON {"problems": [...], "row_groups": n, "rows": n}; a problem is anything that differs.
+Prints one JSON line per file: {"problems": [...], "row_groups": n, "rows": n}; a problem is
+anything that differs.
 """
 
 from __future__ import annotations
@@ -89,8 +90,14 @@ def same(got: np.ndarray, gotnull: np.ndarray, want: np.ndarray, wantnull: np.nd
 
 
 def main() -> int:
-    path, spec_path = sys.argv[1], sys.argv[2]
-    spec = json.loads(Path(spec_path).read_text())
+    args = sys.argv[1:]
+    for path, spec_path in zip(args[::2], args[1::2]):
+        problems.clear()
+        check(path, json.loads(Path(spec_path).read_text()))
+    return 0
+
+
+def check(path: str, spec: dict) -> None:
     cols, nulls, idx = expected(spec)
     names = list(cols)
     # pyarrow
@@ -144,7 +151,6 @@ def main() -> int:
     if start != len(idx[0]):
         problems.append(f"row groups hold {start} rows, expected {len(idx[0])}")
     print(json.dumps({"problems": problems, "row_groups": md.num_row_groups, "rows": md.num_rows}))
-    return 0
 
 
 if __name__ == "__main__":
