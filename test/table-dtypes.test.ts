@@ -55,7 +55,7 @@ function same(v: unknown, want: string, float: boolean): boolean {
   return String(v) === want;
 }
 
-describe.each(arrays.map((a) => [a.name, a] as const))("%s", (name, a) => {
+describe.each(arrays.map((a) => [a.name, a] as const))("%s", (_name, a) => {
   const path = `${FIXTURES}/${a.path}`;
   const float = a.dtype.includes("f");
 
