@@ -138,6 +138,14 @@ describe("registration", () => {
     ]);
     await registerTable(connection, "b", arr, { where: { dim_0: 0 } });
     expect(await rows("SELECT count(*) FROM b")).toEqual([[arr.shape[1]!]]);
+    // A TEMPORARY table, replaced by a second registration.
+    await registerTable(connection, "tb", arr, { temporary: true, where: { dim_0: 1 } });
+    await registerTable(connection, "tb", arr, { temporary: true });
+    expect(await rows("SELECT count(*) FROM tb")).toEqual([[n]]);
+    const kind = await connection.runAndReadAll(
+      "SELECT temporary FROM duckdb_tables() WHERE table_name = 'tb'",
+    );
+    expect(kind.getRowsJS()).toEqual([[true]]);
     await arr.close();
   });
 });

@@ -186,7 +186,9 @@ async function registerMaterialised(
   const create = `CREATE ${replace ? "OR REPLACE " : ""}${options.temporary ? "TEMPORARY " : ""}TABLE`;
   if (replace) await dropIfExists(connection, "VIEW", name);
   await connection.run(`${create} ${quoteIdent(name)} (${ddl})`);
-  const appender = await connection.createAppender(name, options.temporary ? "temp" : null);
+  const appender = options.temporary
+    ? await connection.createAppender(name, "main", "temp")
+    : await connection.createAppender(name);
   const types = scan.columns.map((c) => duckdbType(duckdb, c.type));
   try {
     for await (const batch of scan.batches()) appendBatch(duckdb, appender, types, batch);
