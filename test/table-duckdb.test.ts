@@ -1,6 +1,9 @@
 // registerTable: real SQL in DuckDB (aggregates, GROUP BY over a dimension, range filters)
 // over the table fixtures, compared with NumPy's answers from fixtures/generate_table.py;
 // pushdown of `where` and of predicates found in the SQL text, proved by stats.
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openB2nd, registerTable, type ScanStats } from "../src/index.js";
@@ -199,6 +202,18 @@ describe('mode "view": a view re-read by a scan worker for every query', () => {
     await rows("SELECT sum(temp) FROM clim");
     expect(stats.bytesRead).toBe(first);
     await v.close();
+  });
+
+  it("a source that breaks after registration fails the query, naming the problem", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "zb-view-"));
+    const file = join(dir, "a.b2nd");
+    copyFileSync(`${FIXTURES}/b2nd/f8-3d-edges.b2nd`, file);
+    const v = await dist.registerTable(connection, "gone", file, { mode: "view" });
+    expect(await rows("SELECT count(*) FROM gone")).toEqual([[37 * 29 * 11]]);
+    rmSync(file);
+    await expect(rows("SELECT sum(value) FROM gone")).rejects.toThrow(/scan worker: .*a\.b2nd/);
+    await v.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("where at registration limits every query; objects are refused", async () => {
