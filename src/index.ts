@@ -60,6 +60,7 @@ export {
 } from "./table/duckdb.js";
 export { type ParquetResult, type ToParquetOptions, toParquet } from "./table/parquet.js";
 export type { Column, ColumnBatch, ColumnInfo, ScanOptions } from "./table/scan.js";
+export { extractDimensionWhere } from "./table/sql-where.js";
 export {
   type ColumnType,
   listTables,
