@@ -155,25 +155,30 @@ export function planSlabs(
   return out;
 }
 
-/** Index values of dimension `d` for rows [a, b) of a C-order box. */
-function fillIndices(
-  box: readonly IndexRange[],
-  d: number,
-  a: number,
-  b: number,
-  put: (row: number, index: number) => void,
-): void {
-  const counts = box.map((r) => r.stop - r.start);
-  const stride = prod(counts.slice(d + 1));
-  const count = counts[d]!;
+/** Index values of dimension `d` for rows [a, b) of a C-order box (tight loops: hot path). */
+function indicesOf(box: readonly IndexRange[], d: number, a: number, b: number): Float64Array {
+  const n = b - a;
+  const out = new Float64Array(n);
+  let stride = 1;
+  for (let e = d + 1; e < box.length; e++) stride *= box[e]!.stop - box[e]!.start;
+  const count = box[d]!.stop - box[d]!.start;
   const start = box[d]!.start;
-  let row = a;
-  while (row < b) {
-    const i = Math.floor(row / stride) % count;
-    const runEnd = Math.min(b, (Math.floor(row / stride) + 1) * stride);
-    for (let r = row; r < runEnd; r++) put(r - a, start + i);
+  if (stride === 1) {
+    let i = a % count;
+    for (let k = 0; k < n; k++) {
+      out[k] = start + i;
+      if (++i === count) i = 0;
+    }
+    return out;
+  }
+  for (let row = a, k = 0; row < b; ) {
+    const run = Math.floor(row / stride);
+    const runEnd = Math.min(b, (run + 1) * stride);
+    out.fill(start + (run % count), k, k + runEnd - row);
+    k += runEnd - row;
     row = runEnd;
   }
+  return out;
 }
 
 function dimensionColumn(
@@ -184,28 +189,22 @@ function dimensionColumn(
   b: number,
 ): Column {
   const n = b - a;
+  const idx = indicesOf(box, d, a, b);
   if (dim.coords) {
-    const src = dim.coords;
-    const Ctor = src.constructor as new (n: number) => TypedArray;
+    const src = dim.coords as unknown as { [i: number]: number | bigint };
+    const Ctor = dim.coords.constructor as new (n: number) => TypedArray;
     const out = new Ctor(n);
     const o = out as unknown as { [i: number]: number | bigint };
-    const s = src as unknown as { [i: number]: number | bigint };
-    fillIndices(box, d, a, b, (row, i) => {
-      o[row] = s[i]!;
-    });
+    for (let k = 0; k < n; k++) o[k] = src[idx[k]!]!;
     return { name: dim.name, kind: "dimension", type: dim.type, values: out, nullCount: 0 };
   }
   // int64 indices, written through an Int32 view (indices < 2^31; BigInt per row is slow).
   const out = new BigInt64Array(n);
   if (dim.size <= 0x7fffffff) {
     const words = new Int32Array(out.buffer);
-    fillIndices(box, d, a, b, (row, i) => {
-      words[2 * row] = i;
-    });
+    for (let k = 0; k < n; k++) words[2 * k] = idx[k]!;
   } else {
-    fillIndices(box, d, a, b, (row, i) => {
-      out[row] = BigInt(i);
-    });
+    for (let k = 0; k < n; k++) out[k] = BigInt(idx[k]!);
   }
   return { name: dim.name, kind: "dimension", type: "int64", values: out, nullCount: 0 };
 }
