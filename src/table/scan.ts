@@ -4,7 +4,7 @@
 // order and each slab is one get() per variable, reading only the blocks inside it. Slabs are
 // then cut into batches of at most batchRows rows; dimension columns are computed per batch.
 // Peak memory is about one slab (slabRows rows) plus one batch, whatever the array's size.
-import { OptionsError } from "../errors.js";
+import { FormatError, OptionsError } from "../errors.js";
 import type { TypedArray } from "../format/dtype.js";
 import {
   type ColumnType,
@@ -107,10 +107,24 @@ export function planSlabs(
   maxRows: number,
   merge = true,
 ): IndexRange[][] {
+  return [...slabsOf(ranges, chunk, block, maxRows, merge)];
+}
+
+/** planSlabs, one slab at a time (a huge array has many slabs: they are never all listed). */
+export function* slabsOf(
+  ranges: readonly IndexRange[],
+  chunk: readonly number[],
+  block: readonly number[] | undefined,
+  maxRows: number,
+  merge = true,
+): Generator<IndexRange[]> {
   const n = ranges.length;
   const counts = ranges.map((r) => r.stop - r.start);
-  if (counts.some((c) => c === 0)) return [];
-  if (n === 0) return [[]];
+  if (counts.some((c) => c === 0)) return;
+  if (n === 0) {
+    yield [];
+    return;
+  }
   // Split dimension k: the first whose inner part fits.
   let k = 0;
   while (k < n - 1 && prod(counts.slice(k + 1)) > maxRows) k++;
@@ -132,27 +146,25 @@ export function planSlabs(
     unit = 1;
     units = per;
   }
-  const along: IndexRange[] = [];
   const r = ranges[k]!;
-  for (let cur = r.start; cur < r.stop; ) {
-    let end = Math.min(r.stop, (Math.floor(cur / unit) + units) * unit);
-    // Never cross a chunk boundary with block or index units.
-    if (unit !== c) end = Math.min(end, (Math.floor(cur / c) + 1) * c);
-    along.push({ start: cur, stop: end });
-    cur = end;
-  }
-  const out: IndexRange[][] = [];
   const outer = ranges.slice(0, k);
   const idx = outer.map((o) => o.start);
   for (;;) {
-    for (const a of along) {
-      out.push([...idx.map((i) => ({ start: i, stop: i + 1 })), a, ...ranges.slice(k + 1)]);
+    for (let cur = r.start; cur < r.stop; ) {
+      let end = Math.min(r.stop, (Math.floor(cur / unit) + units) * unit);
+      // Never cross a chunk boundary with block or index units.
+      if (unit !== c) end = Math.min(end, (Math.floor(cur / c) + 1) * c);
+      yield [
+        ...idx.map((i) => ({ start: i, stop: i + 1 })),
+        { start: cur, stop: end },
+        ...ranges.slice(k + 1),
+      ];
+      cur = end;
     }
     let d = k - 1;
     while (d >= 0 && ++idx[d]! === outer[d]!.stop) idx[d] = outer[d--]!.start;
     if (d < 0) break;
   }
-  return out;
 }
 
 /** Index values of dimension `d` for rows [a, b) of a C-order box (tight loops: hot path). */
@@ -319,28 +331,31 @@ async function* scanBatches(
 ): AsyncGenerator<ColumnBatch> {
   for (const v of variables)
     if (!stats.variablesRead.includes(v.name)) stats.variablesRead.push(v.name);
-  const slabs = planSlabs(ranges, chunk, block, slabRows, options.mergeSlabs ?? true);
+  const slabs = slabsOf(ranges, chunk, block, slabRows, options.mergeSlabs ?? true);
   const read = (box: IndexRange[]) =>
     Promise.all(variables.map((v) => v.read(box, stats, options.signal)));
   // One slab is read ahead while the previous one is handed out.
-  let next = slabs.length > 0 ? read(slabs[0]!) : undefined;
+  let box = slabs.next();
+  let next = box.done ? undefined : read(box.value);
   next?.catch(() => {});
-  for (let s = 0; s < slabs.length; s++) {
-    const box = slabs[s]!;
+  for (let s = 0; !box.done; s++) {
+    const current = box.value;
     const values = await next!;
-    next = s + 1 < slabs.length ? read(slabs[s + 1]!) : undefined;
+    box = slabs.next();
+    next = box.done ? undefined : read(box.value);
     next?.catch(() => {});
-    const rows = prod(box.map((r) => r.stop - r.start));
+    const rows = prod(current.map((r) => r.stop - r.start));
     for (const [i, v] of values.entries()) {
       if (v.length !== rows) {
-        throw new OptionsError(
-          `${variables[i]!.name}: read ${v.length} values for a slab of ${rows} rows`,
+        throw new FormatError(
+          variables[i]!.name,
+          `read ${v.length} values for a slab of ${rows} rows`,
         );
       }
     }
     for (let a = 0; a < rows; a += batchRows) {
       const b = Math.min(rows, a + batchRows);
-      const columns: Column[] = table.dims.map((dim, d) => dimensionColumn(dim, box, d, a, b));
+      const columns: Column[] = table.dims.map((dim, d) => dimensionColumn(dim, current, d, a, b));
       variables.forEach((v, i) => {
         const vals = values[i]!.subarray(a, b) as TypedArray;
         columns.push({
