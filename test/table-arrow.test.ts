@@ -297,6 +297,17 @@ describe("nulls and batches", () => {
     expect(batches[b]!.getChild("precip")!.get(firstNull % 500)).toBeNull();
   });
 
+  it("fillValue gives b2nd arrays (which have none) a value to turn into null", async () => {
+    const arr = await openB2nd(`${FIXTURES}/b2nd/u1-2d-clevel0.b2nd`);
+    const all = Array.from((await arr.get()).data as Uint8Array);
+    const fill = all[3]!;
+    const { batches } = await collect(arr, { fillAsNull: true, fillValue: fill, batchRows: 128 });
+    const nulls = batches.reduce((n, b) => n + b.getChild("value")!.nullCount, 0);
+    expect(nulls).toBe(all.filter((v) => v === fill).length);
+    expect(batches[0]!.getChild("value")!.get(3)).toBeNull();
+    await arr.close();
+  });
+
   it("batches hold at most batchRows rows and add up to the table", async () => {
     const g = await openGroup("table/climate.zarr");
     for (const batchRows of [1, 7, 100, 1536, 5000]) {
