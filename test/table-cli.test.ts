@@ -238,6 +238,36 @@ describe("zarr-blosc2 export", () => {
     expect(r.stdout).toMatch(/\[[#.]{30}\]\s+\d+% 96\/1536 rows/);
   });
 
+  it("--where exports only the box, like the where option", async () => {
+    const c = manifest.where.find((w) => w.name === "time-gte-lon-lt")!;
+    const out = join(dir, "where.parquet");
+    const r = await cli(
+      "export",
+      climate,
+      "--parquet",
+      out,
+      "--columns",
+      "temp",
+      "--where",
+      "time>=100,lon<50",
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`: ${c.rows} rows`));
+    const q = runPython([
+      "-c",
+      "import sys, duckdb; print(duckdb.sql(f\"SELECT count(*), min(time), max(lon) FROM read_parquet('{sys.argv[1]}')\").fetchall()[0])",
+      out,
+    ]);
+    expect(q.status, q.stderr).toBe(0);
+    const [n, tmin, lonmax] = q.stdout.trim().replace(/[()]/g, "").split(",").map(Number);
+    expect(n).toBe(c.rows);
+    expect(tmin).toBeGreaterThanOrEqual(100);
+    expect(lonmax).toBeLessThan(50);
+    const bad = await cli("export", climate, "--parquet", out, "--where", "lat=abc");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--where: "lat=abc" needs a number/);
+  });
+
   it("usage errors", async () => {
     expect((await cli("export", climate)).status).toBe(2);
     expect((await cli("export", "--parquet", join(dir, "x.parquet"))).status).toBe(2);

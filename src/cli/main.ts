@@ -53,9 +53,12 @@ Usage:
       a worker thread re-reads for each query instead (DuckDB then decides
       which variables are read).
   zarr-blosc2 export <path|url> --parquet <out.parquet> [--table <dims>]
-                  [--columns a,b] [--row-group-rows N] [--nan-as-null] [--fill-as-null]
+                  [--columns a,b] [--where "lat=-20..30,lon=90,time>=59"]
+                  [--row-group-rows N] [--nan-as-null] [--fill-as-null]
       Write a b2nd array or a Zarr array or group table as Parquet
       (hyparquet-writer): one row group per chunk slab, min/max statistics.
+      --where keeps a box of dimension values (coordinate units; =lo..hi is
+      inclusive) and reads only the blocks inside it.
       Shows a progress bar when stderr is a terminal.
   zarr-blosc2 --version     Print the package and C-Blosc2 versions.
   zarr-blosc2 --help        Print this help.

@@ -193,6 +193,40 @@ export async function sqlCommand(args: string[]): Promise<void> {
   }
 }
 
+/**
+ * `--where` of export: comma-separated `dim=v`, `dim=lo..hi` (inclusive), `dim>=v`, `dim>v`,
+ * `dim<=v`, `dim<v`, in coordinate units (indices without coordinates).
+ */
+export function parseWhereArg(text: string): Where {
+  const out: Record<string, Record<string, number>> = {};
+  const num = (v: string, term: string) => {
+    const x = Number(v);
+    if (v.trim() === "" || !Number.isFinite(x)) {
+      throw new UsageError(`--where: "${term}" needs a number, got "${v}"`);
+    }
+    return x;
+  };
+  for (const term of text
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "")) {
+    const m = /^([A-Za-z_][\w$]*)\s*(>=|<=|>|<|=)\s*(.+)$/.exec(term);
+    if (!m) throw new UsageError(`--where: cannot read "${term}" (dim=v, dim=lo..hi, dim>=v, ...)`);
+    const [, dim, op, value] = m as unknown as [string, string, string, string];
+    const b = out[dim] ?? {};
+    out[dim] = b;
+    const range = op === "=" ? /^(.+?)\.\.(.+)$/.exec(value) : null;
+    if (range) {
+      b.gte = num(range[1]!, term);
+      b.lte = num(range[2]!, term);
+    } else {
+      const key = { "=": "eq", ">=": "gte", ">": "gt", "<=": "lte", "<": "lt" }[op]!;
+      b[key] = num(value, term);
+    }
+  }
+  return out;
+}
+
 function progressBar(rows: number, total: number): string {
   const width = 30;
   const frac = total > 0 ? rows / total : 1;
@@ -205,6 +239,7 @@ export async function exportCommand(args: string[]): Promise<void> {
   let out: string | undefined;
   let table: string | undefined;
   let columns: string[] | undefined;
+  let where: Where | undefined;
   let rowGroupRows: number | undefined;
   let nanAsNull = false;
   let fillAsNull = false;
@@ -218,6 +253,7 @@ export async function exportCommand(args: string[]): Promise<void> {
     if (a === "--parquet") out = value();
     else if (a.startsWith("--parquet=")) out = a.slice(10);
     else if (a === "--table") table = value();
+    else if (a === "--where") where = parseWhereArg(value());
     else if (a === "--columns")
       columns = value()
         .split(",")
@@ -243,6 +279,7 @@ export async function exportCommand(args: string[]): Promise<void> {
     const r = await toParquet(o.source, out, {
       ...(table ? { table } : {}),
       ...(columns ? { columns } : {}),
+      ...(where ? { where } : {}),
       ...(rowGroupRows ? { rowGroupRows } : {}),
       nanAsNull,
       fillAsNull,
