@@ -57,6 +57,24 @@ export {
   type SourceStats,
 } from "./io/source.js";
 export { type DimSelection, type Selection, type Slice, slice } from "./plan/selection.js";
+export { type ToArrowOptions, toArrow } from "./table/arrow.js";
+export { MissingDependencyError } from "./table/deps.js";
+export {
+  type RegisteredTable,
+  type RegisterTableOptions,
+  registerTable,
+} from "./table/duckdb.js";
+export { type ParquetResult, type ToParquetOptions, toParquet } from "./table/parquet.js";
+export type { Column, ColumnBatch, ColumnInfo, ScanOptions } from "./table/scan.js";
+export { extractDimensionWhere } from "./table/sql-where.js";
+export {
+  type ColumnType,
+  listTables,
+  type ScanStats,
+  type TableSource,
+  type TableSpec,
+} from "./table/tables.js";
+export type { DimCondition, Where } from "./table/where.js";
 export { get, type ZarrGetOptions, type ZarrGetStats } from "./zarr/get.js";
 export {
   type CodecRegistry,

@@ -9,6 +9,7 @@ import { blosc2Version, openSource } from "../index.js";
 import { demo, UsageError } from "./demo.js";
 import { encodeNpy } from "./npy.js";
 import { parseNumpySelection } from "./parse-selection.js";
+import { exportCommand, sqlCommand } from "./table.js";
 
 const HELP = `zarr-blosc2 — Blosc2 chunks and b2nd arrays for JavaScript
 
@@ -35,6 +36,30 @@ Usage:
       --out, -o FILE  The .npy file to write (required).
       --stats         Print "stats: chunksTouched=.. blocksDecoded=.. bytesRead=..
                       requests=.." for the read.
+  zarr-blosc2 sql "<query>" --table name=<path|url>[#dims] [--table ...]
+                  [--format table|csv|json] [--nan-as-null] [--fill-as-null] [--stats]
+                  [--no-pushdown] [--view]
+      Run SQL (DuckDB, @duckdb/node-api) over b2nd files and Zarr arrays or
+      groups, each registered as a table: one row per array point, one column
+      per dimension (coordinates, or indices dim_0...), then one per variable.
+      A group holding arrays over different dimensions has several tables:
+      the one whose variables the query names is used, or name it with
+      #dim1,dim2. Only the variables the query names are read, and with one
+      table, simple WHERE conditions on dimensions (x BETWEEN a AND b, y >= c,
+      t = v, AND-ed) are pushed into the read (--no-pushdown turns that off).
+      --format csv prints a header and one line per row (the last line is the
+      last row); json an array of objects. --stats prints what was read.
+      Tables are filled once with the rows read; --view registers views that
+      a worker thread re-reads for each query instead (DuckDB then decides
+      which variables are read).
+  zarr-blosc2 export <path|url> --parquet <out.parquet> [--table <dims>]
+                  [--columns a,b] [--where "lat=-20..30,lon=90,time>=59"]
+                  [--row-group-rows N] [--nan-as-null] [--fill-as-null]
+      Write a b2nd array or a Zarr array or group table as Parquet
+      (hyparquet-writer): one row group per chunk slab, min/max statistics.
+      --where keeps a box of dimension values (coordinate units; =lo..hi is
+      inclusive) and reads only the blocks inside it.
+      Shows a progress bar when stderr is a terminal.
   zarr-blosc2 --version     Print the package and C-Blosc2 versions.
   zarr-blosc2 --help        Print this help.
 
@@ -231,6 +256,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === "slice") {
       await sliceCommand(rest);
+      return 0;
+    }
+    if (command === "sql") {
+      await sqlCommand(rest);
+      return 0;
+    }
+    if (command === "export") {
+      await exportCommand(rest);
       return 0;
     }
     throw new UsageError(`unknown command "${command}" (see zarr-blosc2 --help)`);
