@@ -18,8 +18,10 @@ function copyUnit(itemsize: number): 1 | 2 | 4 {
 type UnitArray = Uint8Array | Uint16Array | Uint32Array;
 
 function unitView(bytes: Uint8Array, unit: 1 | 2 | 4): UnitArray {
-  if (unit === 4) return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
-  if (unit === 2) return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1);
+  if (unit === 4)
+    return new Uint32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
+  if (unit === 2)
+    return new Uint16Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 2));
   return bytes;
 }
 
