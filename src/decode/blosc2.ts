@@ -348,6 +348,11 @@ export async function decompressWith<T>(
   });
   const filled = specialFill(chunk, info, info.nbytes); // see UNINIT_NOTE
   if (filled) return use(filled);
+  if (info.flags.memcpyed) {
+    // Stored raw after the header (validateChunk checked cbytes = header + nbytes); C-Blosc2
+    // would only memcpy it, so the bytes are handed over without a trip through wasm memory.
+    return use(chunk.subarray(info.headerLength, info.headerLength + info.nbytes));
+  }
   return withBlosc2("decompress", (wasm) => {
     let srcPtr = 0;
     let destPtr = 0;
