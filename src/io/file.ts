@@ -1,5 +1,6 @@
 // Local files (Node only). Loaded by openSource with a dynamic import when given a local path.
 
+import { readSync } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,11 +34,21 @@ function fsFailure(
   return new SourceError(name, range, `${what}: ${describeReason(err)}`, { cause: err });
 }
 
+/**
+ * Reads up to this size are synchronous: a b2nd read makes many small reads (a chunk header,
+ * a few blocks), and each asynchronous read costs a thread-pool round trip that takes longer
+ * than copying the bytes out of the page cache. Larger reads stay asynchronous, so the event
+ * loop is never held for long.
+ */
+const SYNC_READ_MAX = 256 * 1024;
+
 /** A local file read with positioned reads on one lazily opened handle. */
 export class FileSource implements ByteSource {
   readonly name: string;
   readonly stats: SourceStats;
   #handle: Promise<FileHandle> | undefined;
+  /** The opened handle while it is open; close() clears it before closing the descriptor. */
+  #open_: FileHandle | undefined;
   #size: number | undefined;
 
   constructor(
@@ -52,6 +63,12 @@ export class FileSource implements ByteSource {
     if (this.#handle === undefined) {
       const opening = open(this.path, "r");
       this.#handle = opening;
+      opening.then(
+        (h) => {
+          if (this.#handle === opening) this.#open_ = h;
+        },
+        () => {},
+      );
       // A failed open is retried by the next call.
       opening.catch(() => {
         if (this.#handle === opening) this.#handle = undefined;
@@ -90,6 +107,22 @@ export class FileSource implements ByteSource {
     const out = new Uint8Array(length);
     let received = 0;
     try {
+      // Synchronous only while the handle is still the open one: close() clears #open_ before
+      // it closes the descriptor, and nothing runs between this check and the read.
+      if (length <= SYNC_READ_MAX && this.#open_ === handle) {
+        while (received < length) {
+          const bytesRead = readSync(
+            handle.fd,
+            out,
+            received,
+            length - received,
+            offset + received,
+          );
+          if (bytesRead === 0) break;
+          received += bytesRead;
+          this.stats.bytesRead += bytesRead;
+        }
+      }
       while (received < length) {
         const { bytesRead } = await handle.read(
           out,
@@ -115,6 +148,7 @@ export class FileSource implements ByteSource {
   async close(): Promise<void> {
     const handle = this.#handle;
     this.#handle = undefined;
+    this.#open_ = undefined;
     if (handle === undefined) return;
     let opened: FileHandle;
     try {
