@@ -104,7 +104,7 @@ function revive(e: Record<string, unknown> | undefined, fallback: string): Error
 
 /**
  * Decode workers shared by any number of reads. Pass it as `pool` to openB2nd, B2ndArray.get
- * or the Zarr get; close it when done (workers keep a Node process alive).
+ * or the Zarr get; close() stops the workers (an idle pool does not keep Node alive).
  */
 export class DecodePool {
   private readonly queue: Task[] = [];
