@@ -25,22 +25,18 @@ function csvRows(text: string): string[][] {
 
 const asNumber = (s: string) => (s === "" ? null : Number(s));
 
+/** The CLI arguments that run a manifest SQL case on its fixture, as CSV with nulls. */
+function sqlCsvArgs(query: string): string[] {
+  const table = query.includes("FROM grid")
+    ? `grid=${FIXTURES}/table/grid-v2.zarr`
+    : `clim=${climate}#time,lat,lon`;
+  return ["sql", query, "--table", table, "--format", "csv", "--nan-as-null", "--fill-as-null"];
+}
+
 describe("zarr-blosc2 sql", () => {
   for (const c of manifest.sql) {
     it(`${c.name} (--format csv)`, async () => {
-      const table = c.query.includes("FROM grid")
-        ? `grid=${FIXTURES}/table/grid-v2.zarr`
-        : `clim=${climate}#time,lat,lon`;
-      const r = await cli(
-        "sql",
-        c.query,
-        "--table",
-        table,
-        "--format",
-        "csv",
-        "--nan-as-null",
-        "--fill-as-null",
-      );
+      const r = await cli(...sqlCsvArgs(c.query));
       expect(r.status, r.stderr).toBe(0);
       const lines = csvRows(r.stdout);
       const body = lines.slice(1).map((l) => l.map(asNumber));
@@ -115,19 +111,7 @@ describe("zarr-blosc2 sql", () => {
 
   it("--view: views re-read by a worker give the same answers", async () => {
     for (const c of manifest.sql) {
-      const table = c.query.includes("FROM grid")
-        ? `grid=${FIXTURES}/table/grid-v2.zarr`
-        : `clim=${climate}#time,lat,lon`;
-      const args = [
-        "sql",
-        c.query,
-        "--table",
-        table,
-        "--format",
-        "csv",
-        "--nan-as-null",
-        "--fill-as-null",
-      ];
+      const args = sqlCsvArgs(c.query);
       const v = await cli(...args, "--view", "--stats");
       expect(v.status, v.stderr).toBe(0);
       expect(v.stdout, c.name).toBe((await cli(...args)).stdout);

@@ -45,7 +45,7 @@ import {
   needsBlockZero,
 } from "./blosc2.js";
 import type { DecodePool } from "./pool.js";
-import { type CopyContext, copyBlock } from "./scatter.js";
+import { type CopyContext, copyBlock, type ScatterJob, scatterBatch } from "./scatter.js";
 
 export interface OpenB2ndOptions {
   /** Merge block byte ranges closer than this many bytes into one read (default 64 KiB). */
@@ -361,13 +361,14 @@ export class B2ndArray {
       const stored = batch.length === this.nblocks ? parts.whole : undefined;
       const chunk =
         stored ?? subsetChunk(info, parts.prefix, parts.dataStart, batch, parts.block, where);
-      const use = (bytes: Uint8Array): void => {
-        this.checkDecoded(bytes.length, this.blocksize * batch.length, where);
-        batch.forEach((b, i) => {
-          if (requested.has(b))
-            scatter(b, bytes.subarray(i * this.blocksize, (i + 1) * this.blocksize));
-        });
+      const job: ScatterJob = {
+        ctx,
+        segments: cp.segments,
+        blocks: batch.map((b) => (requested.has(b) ? b : -1)), // block 0 of delta: decode only
+        blocksize: this.blocksize,
+        itemsize,
       };
+      const use = (bytes: Uint8Array): void => scatterBatch(job, bytes, where);
       decoded += batch.length;
       const opts = stored
         ? this.decodeOptions(where)
@@ -375,16 +376,8 @@ export class B2ndArray {
       if (!pool) return decompressWith(chunk, use, opts);
       // A chunk cut here is ours to hand over; the stored one may be a caller's buffer.
       const own = stored ? chunk.slice() : chunk;
-      if (call.shared) {
-        const blocks = batch.map((b) => (requested.has(b) ? b : -1));
-        await pool.decompressScatter(own, opts, {
-          ctx,
-          segments: cp.segments,
-          blocks,
-          blocksize: this.blocksize,
-          itemsize,
-        });
-      } else use(await pool.decompress(own, opts));
+      if (call.shared) await pool.decompressScatter(own, opts, job);
+      else use(await pool.decompress(own, opts));
     };
     if (pool) await Promise.all(batches.map(decodeBatch));
     else for (const batch of batches) await decodeBatch(batch);
@@ -483,16 +476,27 @@ export class B2ndArray {
       if (bstarts[i]! < dataStart)
         throw new FormatError(where, `block ${i} starts at ${bstarts[i]}, inside the header`);
     }
-    const ranges = blockByteRanges(bstarts, info.cbytes, blocks, this.options.mergeGap, where);
-    const fetched = await Promise.all(
-      ranges.map(async (r) => ({ start: r.start, bytes: await readAt(r.start, r.end - r.start) })),
-    );
     const ends = blockEnds(bstarts, info.cbytes);
+    const ranges = blockByteRanges(
+      bstarts,
+      info.cbytes,
+      blocks,
+      this.options.mergeGap,
+      where,
+      ends,
+    );
+    // Each block's bytes are a slice of the merged range that was read for it.
+    const pieces = new Map<number, { start: number; bytes: Uint8Array }>();
+    await Promise.all(
+      ranges.map(async (r) => {
+        const piece = { start: r.start, bytes: await readAt(r.start, r.end - r.start) };
+        for (const b of r.blocks) pieces.set(b, piece);
+      }),
+    );
     const block = (b: number): Uint8Array => {
-      const start = bstarts[b]!;
-      const piece = fetched.find((f) => start >= f.start && start < f.start + f.bytes.length);
+      const piece = pieces.get(b);
       if (!piece) throw new FormatError(where, `block ${b} was not read`);
-      return piece.bytes.subarray(start - piece.start, ends[b]! - piece.start);
+      return piece.bytes.subarray(bstarts[b]! - piece.start, ends[b]! - piece.start);
     };
     const whole = head.length >= info.cbytes ? head.subarray(0, info.cbytes) : undefined;
     return { prefix, dataStart, block, whole };

@@ -1,6 +1,5 @@
 // The worker side of DecodePool: one wasm instance per worker, one chunk at a time. The same
 // file runs as a Node worker_threads worker and as a browser module Web Worker.
-import { FormatError } from "../errors.js";
 import { decompress, decompressWith } from "./blosc2.js";
 import type { PoolReply, PoolRequest } from "./pool.js";
 import { scatterBatch } from "./scatter.js";
@@ -34,17 +33,10 @@ async function handle(request: PoolRequest): Promise<void> {
     await ready;
     const job = request.scatter;
     if (job) {
+      const source = request.options.source ?? "decompress";
       await decompressWith(
         request.chunk,
-        (bytes) => {
-          if (!scatterBatch(job, bytes)) {
-            const source = request.options.source ?? "decompress";
-            throw new FormatError(
-              source,
-              `decoded to ${bytes.length} bytes, expected ${job.blocks.length * job.blocksize}`,
-            );
-          }
-        },
+        (bytes) => scatterBatch(job, bytes, source),
         request.options,
       );
       port.postMessage({ type: "done", id: request.id } satisfies PoolReply);

@@ -188,11 +188,7 @@ export class DecodePool {
    * here): pass a copy if you still need it. Resolves to the decoded bytes.
    */
   decompress(chunk: Uint8Array, options: DecodeOptions = {}): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new OptionsError("the decode pool is closed"));
-    return new Promise<Uint8Array>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, chunk, options, resolve, reject });
-      this.dispatch();
-    });
+    return this.submit(chunk, options, undefined);
   }
 
   /**
@@ -207,9 +203,19 @@ export class DecodePool {
     if (!(job.ctx.out.buffer instanceof SharedArrayBuffer)) {
       throw new OptionsError("decompressScatter needs an output backed by a SharedArrayBuffer");
     }
-    if (this.closed) throw new OptionsError("the decode pool is closed");
-    await new Promise<Uint8Array>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, chunk, options, scatter: job, resolve, reject });
+    await this.submit(chunk, options, job);
+  }
+
+  private submit(
+    chunk: Uint8Array,
+    options: DecodeOptions,
+    scatter: ScatterJob | undefined,
+  ): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new OptionsError("the decode pool is closed"));
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const task: Task = { id: this.nextId++, chunk, options, resolve, reject };
+      if (scatter) task.scatter = scatter;
+      this.queue.push(task);
       this.dispatch();
     });
   }

@@ -1,5 +1,6 @@
 // Scatters decoded blocks into a selection's output. Shared by the b2nd reader (main thread)
 // and the pool workers, which scatter straight into a SharedArrayBuffer output when they can.
+import { FormatError } from "../errors.js";
 import type { ChunkPlan } from "../plan/b2nd-plan.js";
 
 export interface CopyContext {
@@ -121,14 +122,16 @@ export interface ScatterJob {
   itemsize: number;
 }
 
-/** Scatters a decoded batch; false when its size does not match the job. */
-export function scatterBatch(job: ScatterJob, bytes: Uint8Array): boolean {
-  if (bytes.length !== job.blocks.length * job.blocksize) return false;
+/** Scatters a decoded batch; a batch of the wrong size is a FormatError naming `source`. */
+export function scatterBatch(job: ScatterJob, bytes: Uint8Array, source: string): void {
+  const expected = job.blocks.length * job.blocksize;
+  if (bytes.length !== expected) {
+    throw new FormatError(source, `decoded to ${bytes.length} bytes, expected ${expected}`);
+  }
   job.blocks.forEach((b, i) => {
     if (b >= 0) {
       const block = bytes.subarray(i * job.blocksize, (i + 1) * job.blocksize);
       copyBlock(job.ctx, job.segments, b, block, job.itemsize);
     }
   });
-  return true;
 }

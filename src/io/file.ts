@@ -108,28 +108,12 @@ export class FileSource implements ByteSource {
     let received = 0;
     try {
       // Synchronous only while the handle is still the open one: close() clears #open_ before
-      // it closes the descriptor, and nothing runs between this check and the read.
-      if (length <= SYNC_READ_MAX && this.#open_ === handle) {
-        while (received < length) {
-          const bytesRead = readSync(
-            handle.fd,
-            out,
-            received,
-            length - received,
-            offset + received,
-          );
-          if (bytesRead === 0) break;
-          received += bytesRead;
-          this.stats.bytesRead += bytesRead;
-        }
-      }
+      // it closes the descriptor, and a synchronous loop never yields in between.
+      const sync = length <= SYNC_READ_MAX && this.#open_ === handle;
       while (received < length) {
-        const { bytesRead } = await handle.read(
-          out,
-          received,
-          length - received,
-          offset + received,
-        );
+        const bytesRead = sync
+          ? readSync(handle.fd, out, received, length - received, offset + received)
+          : (await handle.read(out, received, length - received, offset + received)).bytesRead;
         if (bytesRead === 0) break;
         received += bytesRead;
         this.stats.bytesRead += bytesRead;

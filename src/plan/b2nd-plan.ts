@@ -151,7 +151,8 @@ export function blockEnds(bstarts: Int32Array, cbytes: number): Int32Array {
 /**
  * Byte ranges of the given blocks, from the chunk's block-start table. A block ends where
  * the next larger start begins (starts may be out of order), the last at `cbytes`.
- * Ranges closer than `mergeGap` bytes are merged into one read.
+ * Ranges closer than `mergeGap` bytes are merged into one read. `ends` (from blockEnds) can be
+ * passed when the caller already has it.
  */
 export function blockByteRanges(
   bstarts: Int32Array,
@@ -159,6 +160,7 @@ export function blockByteRanges(
   blocks: readonly number[],
   mergeGap: number,
   source: string,
+  ends: Int32Array = blockEnds(bstarts, cbytes),
 ): ByteRange[] {
   const n = bstarts.length;
   const dataStart = 32 + 4 * n;
@@ -171,7 +173,6 @@ export function blockByteRanges(
       );
     }
   }
-  const ends = blockEnds(bstarts, cbytes);
   const pieces = blocks
     .map((b) => ({ start: bstarts[b]!, end: ends[b]!, block: b }))
     .sort((a, b) => a.start - b.start);
