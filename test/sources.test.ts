@@ -141,6 +141,26 @@ describe("FileSource", () => {
     await source.close();
   });
 
+  it("readInto reads in place, counts, and checks the range against the file", async () => {
+    const stats = newStats();
+    const source = new FileSource(join(dir, "a.b2nd"), { stats });
+    try {
+      const target = new Uint8Array(64).fill(0xee);
+      const view = target.subarray(8, 40);
+      const got = await source.readInto(100, view);
+      expect(got).toBe(view);
+      expect(got).toEqual(data.slice(100, 132));
+      expect(target.subarray(0, 8).every((b) => b === 0xee)).toBe(true);
+      expect(target.subarray(40).every((b) => b === 0xee)).toBe(true);
+      expect(stats).toEqual({ requests: 1, bytesRead: 32 });
+      const err = await sourceError(source.readInto(SIZE - 10, new Uint8Array(11)));
+      expect(err.message).toMatch(/past the end|beyond|exceeds/);
+      expect(await source.readInto(0, new Uint8Array(0))).toHaveLength(0);
+    } finally {
+      await source.close();
+    }
+  });
+
   it("reports a missing file", async () => {
     const missing = join(dir, "nope.b2nd");
     const err = await sourceError(new FileSource(missing).read(0, 4));

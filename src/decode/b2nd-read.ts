@@ -3,7 +3,7 @@
 import { FormatError, OptionsError } from "../errors.js";
 import { type B2ndMeta, parseB2ndMeta } from "../format/b2nd-meta.js";
 import { type ChunkInfo, chunkInfo, EXTENDED_HEADER_LENGTH } from "../format/chunk.js";
-import { subsetChunk } from "../format/chunk-subset.js";
+import { cutChunk } from "../format/chunk-subset.js";
 import { arrayFor, type DType, type TypedArray } from "../format/dtype.js";
 import {
   type ChunkOffset,
@@ -19,6 +19,7 @@ import {
 } from "../format/frame.js";
 import { toPlain, unpack } from "../format/msgpack.js";
 import { forEachLimited } from "../io/pool.js";
+import { ScratchPool } from "../io/scratch.js";
 import {
   type ByteSource,
   type DirectorySource,
@@ -42,6 +43,7 @@ import {
   decompress,
   decompressItems,
   decompressWith,
+  decompressWritten,
   needsBlockZero,
 } from "./blosc2.js";
 import type { DecodePool } from "./pool.js";
@@ -75,6 +77,9 @@ export interface GetOptions {
   /** Decode in this pool's workers (overrides the pool given to openB2nd). */
   pool?: DecodePool;
 }
+
+/** Reads `length` bytes at absolute `offset` of one chunk's source. */
+type ReadAt = (offset: number, length: number) => Promise<Uint8Array>;
 
 /** The stored bytes of a chunk that a partial decode needs. */
 interface BlockParts {
@@ -223,9 +228,18 @@ export class B2ndArray {
       bstrides: cStrides(this.blockShape),
       steps: ranges.map((r) => r.step),
     };
+    const scratch = new ScratchPool();
     await forEachLimited(plan.chunks, this.options.concurrency, async (cp) => {
       throwIfAborted(this.name, undefined, options.signal);
-      const decoded = await this.readChunk(cp, { ...options, pool, shared }, ctx);
+      const held: Uint8Array[] = [];
+      const decoded = await this.readChunk(
+        cp,
+        { ...options, pool, shared },
+        ctx,
+        (s) => (offset, length) => scratch.read(s, offset, length, held, options.signal),
+      );
+      // Only after success: after a failure another read may still be writing into them.
+      for (const b of held) scratch.give(b);
       blocksDecoded += decoded; // not `+= await`: chunks run concurrently
     });
     const data = this.dtypeInfo.littleEndian ? arrayFor(this.dtypeInfo, out) : out;
@@ -282,8 +296,9 @@ export class B2ndArray {
     cp: ChunkPlan,
     call: GetOptions & { shared: boolean },
     ctx: CopyContext,
+    reader: (source: ByteSource) => ReadAt,
   ): Promise<number> {
-    const { signal, pool } = call;
+    const { pool } = call;
     const itemsize = this.dtypeInfo.itemsize;
     const scatter = (b: number, block: Uint8Array): void =>
       copyBlock(ctx, cp.segments, b, block, itemsize);
@@ -297,6 +312,7 @@ export class B2ndArray {
       return 0;
     }
     const { source, base, end } = this.chunkSource(loc.offset);
+    const read = reader(source);
     // A whole chunk of a contiguous frame is one read (its extent is known); otherwise the
     // header and block starts come first.
     const firstLength =
@@ -305,18 +321,18 @@ export class B2ndArray {
         : cp.whole
           ? end - base
           : Math.min(EXTENDED_HEADER_LENGTH + 4 * this.nblocks, end - base);
-    const head = await source.read(base, firstLength, { signal });
+    const head = await read(base, firstLength);
     const info = chunkInfo(head, where, { headerOnly: true });
     this.checkChunk(info, where, end === undefined ? undefined : end - base);
 
     if (info.flags.memcpyed && info.special === "none") {
       // Memcpyed blocks are stored raw after the header: read just those bytes.
-      const raw = await this.readMemcpyedBlocks(source, base, head, cp.blocks, signal);
+      const raw = await this.readMemcpyedBlocks(read, base, head, cp.blocks);
       for (const b of cp.blocks) scatter(b, raw(b));
       return cp.blocks.length;
     }
     if (info.special !== "none" || info.flags.variableBlocks) {
-      const chunk = await this.readWhole(source, base, head, info, signal);
+      const chunk = await this.readWhole(read, base, head, info);
       if (info.special !== "none" && this.blocksize % info.typesize === 0) {
         // Every block of a special chunk holds the same bytes (filled in JS, no wasm).
         const block = await decompressItems(
@@ -342,7 +358,7 @@ export class B2ndArray {
 
     const wanted = [...cp.blocks].sort((a, b) => a - b);
     if (needsBlockZero(info) && wanted[0] !== 0) wanted.unshift(0);
-    const parts = await this.readBlockParts(source, base, head, info, wanted, where, signal);
+    const parts = await this.readBlockParts(read, base, head, info, wanted, where);
     // Decode in batches of whole blocks, at most batchBytes of output each (and at least one
     // block besides block 0, which every batch of a delta chunk starts with).
     const perBatch = Math.max(1, Math.floor(this.options.batchBytes / this.blocksize));
@@ -359,8 +375,9 @@ export class B2ndArray {
       // The chunk as stored when it was read whole and every block is wanted; else a chunk
       // cut to the batch.
       const stored = batch.length === this.nblocks ? parts.whole : undefined;
-      const chunk =
-        stored ?? subsetChunk(info, parts.prefix, parts.dataStart, batch, parts.block, where);
+      const cut = stored
+        ? undefined
+        : cutChunk(info, parts.prefix, parts.dataStart, batch, parts.block, where);
       const job: ScatterJob = {
         ctx,
         segments: cp.segments,
@@ -373,9 +390,15 @@ export class B2ndArray {
       const opts = stored
         ? this.decodeOptions(where)
         : { ...this.decodeOptions(where), blockNumbers: batch };
-      if (!pool) return decompressWith(chunk, use, opts);
-      // A chunk cut here is ours to hand over; the stored one may be a caller's buffer.
-      const own = stored ? chunk.slice() : chunk;
+      if (!pool) {
+        // The cut chunk is assembled straight in wasm memory.
+        if (cut) return decompressWritten(cut.size, cut.write, use, opts);
+        return decompressWith(stored!, use, opts);
+      }
+      // A worker gets a chunk of its own; the stored one may be a caller's buffer.
+      const own = new Uint8Array(cut ? cut.size : stored!.length);
+      if (cut) cut.write(own);
+      else own.set(stored!);
       if (call.shared) await pool.decompressScatter(own, opts, job);
       else use(await pool.decompress(own, opts));
     };
@@ -386,29 +409,24 @@ export class B2ndArray {
 
   /** The whole stored chunk, extending the first read when it was shorter. */
   private async readWhole(
-    source: ByteSource,
+    read: ReadAt,
     base: number,
     head: Uint8Array,
     info: ChunkInfo,
-    signal: AbortSignal | undefined,
   ): Promise<Uint8Array> {
     if (head.length >= info.cbytes) return head.subarray(0, info.cbytes);
     const chunk = new Uint8Array(info.cbytes);
     chunk.set(head);
-    chunk.set(
-      await source.read(base + head.length, info.cbytes - head.length, { signal }),
-      head.length,
-    );
+    chunk.set(await read(base + head.length, info.cbytes - head.length), head.length);
     return chunk;
   }
 
   /** A memcpyed chunk stores its blocks raw after the header: read just those bytes. */
   private async readMemcpyedBlocks(
-    source: ByteSource,
+    read: ReadAt,
     base: number,
     head: Uint8Array,
     blocks: number[],
-    signal: AbortSignal | undefined,
   ): Promise<(b: number) => Uint8Array> {
     const bs = this.blocksize;
     const got = new Map<number, Uint8Array>();
@@ -419,7 +437,7 @@ export class B2ndArray {
         const bytes =
           start + bs <= head.length
             ? head.subarray(start, start + bs)
-            : await source.read(base + start, bs, { signal });
+            : await read(base + start, bs);
         got.set(b, bytes);
       }),
     );
@@ -432,13 +450,12 @@ export class B2ndArray {
    * unless the first read already returned the whole chunk.
    */
   private async readBlockParts(
-    source: ByteSource,
+    read: ReadAt,
     base: number,
     head: Uint8Array,
     info: ChunkInfo,
     blocks: number[],
     where: string,
-    signal: AbortSignal | undefined,
   ): Promise<BlockParts> {
     const tableEnd = EXTENDED_HEADER_LENGTH + 4 * this.nblocks;
     if (info.cbytes < tableEnd)
@@ -449,7 +466,7 @@ export class B2ndArray {
     const readAt = async (start: number, length: number): Promise<Uint8Array> =>
       start + length <= head.length
         ? head.subarray(start, start + length)
-        : await source.read(base + start, length, { signal });
+        : await read(base + start, length);
     let prefix = await readAt(0, tableEnd);
     let dataStart = tableEnd;
     if (info.flags.dictionary) {

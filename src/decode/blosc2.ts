@@ -15,7 +15,7 @@ import {
   type SplitMode,
 } from "../format/chunk.js";
 import { validateChunk } from "../format/chunk-validate.js";
-import { type Blosc2Wasm, withBlosc2 } from "./wasm.js";
+import { type Blosc2Wasm, withBlosc2, withBlosc2Prepared } from "./wasm.js";
 
 export type { SplitMode } from "../format/chunk.js";
 
@@ -340,6 +340,65 @@ export async function decompressWith<T>(
   use: (decoded: Uint8Array) => T,
   options: DecodeOptions = {},
 ): Promise<T> {
+  const { info, done } = checkBeforeDecode(chunk, options, use);
+  if (done) return done.value;
+  return withBlosc2("decompress", (wasm) => {
+    let srcPtr = 0;
+    try {
+      srcPtr = wasm.copyIn(chunk.subarray(0, info.cbytes), "decompress");
+      return decodeInWasm(wasm, srcPtr, info, use);
+    } finally {
+      free(wasm, srcPtr);
+    }
+  });
+}
+
+/**
+ * Like decompressWith for a chunk that `write` assembles in `size` bytes: it is written
+ * straight into wasm memory (a chunk cut to some blocks, built from the pieces read), which
+ * saves allocating it in JS and copying it in. The chunk is checked there, before decoding.
+ */
+export async function decompressWritten<T>(
+  size: number,
+  write: (target: Uint8Array) => void,
+  use: (decoded: Uint8Array) => T,
+  options: DecodeOptions = {},
+): Promise<T> {
+  return withBlosc2Prepared("decompress", (wasm) => {
+    const srcPtr = wasm.malloc(size, "decompress");
+    let checked: ReturnType<typeof checkBeforeDecode<T>>;
+    try {
+      const chunk = wasm.heap().subarray(srcPtr, srcPtr + size);
+      write(chunk);
+      checked = checkBeforeDecode(chunk, options, use);
+    } catch (err) {
+      free(wasm, srcPtr);
+      throw err;
+    }
+    const { info, done } = checked;
+    if (done) {
+      free(wasm, srcPtr);
+      return () => done.value;
+    }
+    return () => {
+      try {
+        return decodeInWasm(wasm, srcPtr, info, use);
+      } finally {
+        free(wasm, srcPtr);
+      }
+    };
+  });
+}
+
+/**
+ * Everything decompressWith checks before wasm runs (see decompress). Chunks that need no
+ * decoder (special values, memcpyed) are handed to `use` here and come back as `done`.
+ */
+function checkBeforeDecode<T>(
+  chunk: Uint8Array,
+  options: DecodeOptions,
+  use: (decoded: Uint8Array) => T,
+): { info: ChunkInfo; done?: { value: T } } {
   const { info, source, limit } = parseChunk(chunk, "decompress", options);
   limit(info.nbytes);
   validateChunk(chunk, info, {
@@ -347,27 +406,34 @@ export async function decompressWith<T>(
     ...(options.blockNumbers ? { blockNumbers: options.blockNumbers } : {}),
   });
   const filled = specialFill(chunk, info, info.nbytes); // see UNINIT_NOTE
-  if (filled) return use(filled);
+  if (filled) return { info, done: { value: use(filled) } };
   if (info.flags.memcpyed) {
     // Stored raw after the header (validateChunk checked cbytes = header + nbytes); C-Blosc2
     // would only memcpy it, so the bytes are handed over without a trip through wasm memory.
-    return use(chunk.subarray(info.headerLength, info.headerLength + info.nbytes));
+    const raw = chunk.subarray(info.headerLength, info.headerLength + info.nbytes);
+    return { info, done: { value: use(raw) } };
   }
-  return withBlosc2("decompress", (wasm) => {
-    let srcPtr = 0;
-    let destPtr = 0;
-    try {
-      srcPtr = wasm.copyIn(chunk.subarray(0, info.cbytes), "decompress");
-      destPtr = wasm.malloc(info.nbytes, "decompress");
-      const n = check(
-        "decompress",
-        wasm.exports.zb_decompress(srcPtr, info.cbytes, destPtr, info.nbytes),
-      );
-      return use(wasm.heap().subarray(destPtr, destPtr + n));
-    } finally {
-      free(wasm, srcPtr, destPtr);
-    }
-  });
+  return { info };
+}
+
+/** Decodes the checked chunk at `srcPtr` and hands `use` a view of the result in wasm memory. */
+function decodeInWasm<T>(
+  wasm: Blosc2Wasm,
+  srcPtr: number,
+  info: ChunkInfo,
+  use: (decoded: Uint8Array) => T,
+): T {
+  let destPtr = 0;
+  try {
+    destPtr = wasm.malloc(info.nbytes, "decompress");
+    const n = check(
+      "decompress",
+      wasm.exports.zb_decompress(srcPtr, info.cbytes, destPtr, info.nbytes),
+    );
+    return use(wasm.heap().subarray(destPtr, destPtr + n));
+  } finally {
+    free(wasm, destPtr);
+  }
 }
 
 /**

@@ -220,10 +220,23 @@ export function blosc2CallCount(): number {
  * replaced (same compiled module) and the trap becomes a WasmTrapError.
  */
 export async function withBlosc2<T>(operation: string, fn: (wasm: Blosc2Wasm) => T): Promise<T> {
+  return withBlosc2Prepared(operation, (wasm) => () => fn(wasm));
+}
+
+/**
+ * withBlosc2 in two steps: `prepare` uses only JS and the allocator (it assembles and checks
+ * an input in wasm memory, and may throw); the function it returns is the operation proper,
+ * the part that calls C-Blosc2 and that blosc2CallCount counts.
+ */
+export async function withBlosc2Prepared<T>(
+  operation: string,
+  prepare: (wasm: Blosc2Wasm) => () => T,
+): Promise<T> {
   const wasm = await blosc2Wasm();
-  calls++;
   try {
-    return fn(wasm);
+    const run = prepare(wasm);
+    calls++;
+    return run();
   } catch (err) {
     if (err instanceof WebAssembly.RuntimeError) {
       const compiled = module;

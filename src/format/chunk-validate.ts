@@ -25,7 +25,7 @@ export interface ValidateChunkOptions {
   /** What is being read, for error messages (default "chunk"). */
   source?: string;
   /**
-   * For a chunk cut to some blocks of a larger one (subsetChunk): each block's number in the
+   * For a chunk cut to some blocks of a larger one (cutChunk): each block's number in the
    * original chunk, which error messages name instead of its position in the cut.
    */
   blockNumbers?: readonly number[];

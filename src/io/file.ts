@@ -97,14 +97,23 @@ export class FileSource implements ByteSource {
     options?: { signal?: AbortSignal },
   ): Promise<Uint8Array> {
     checkRange(this.name, offset, length);
-    if (length === 0) return new Uint8Array(0);
+    return this.readInto(offset, new Uint8Array(length), options);
+  }
+
+  async readInto(
+    offset: number,
+    out: Uint8Array,
+    options?: { signal?: AbortSignal },
+  ): Promise<Uint8Array> {
+    const length = out.length;
+    checkRange(this.name, offset, length);
+    if (length === 0) return out;
     const range = byteRange(offset, length);
     throwIfAborted(this.name, range, options?.signal);
     checkRange(this.name, offset, length, await this.size());
     const handle = await this.#open(range);
     throwIfAborted(this.name, range, options?.signal);
     this.stats.requests += 1;
-    const out = new Uint8Array(length);
     let received = 0;
     try {
       // Synchronous only while the handle is still the open one: close() clears #open_ before

@@ -23,6 +23,16 @@ export interface ByteSource {
   size(): Promise<number>;
   /** Exactly `length` bytes starting at `offset`, or a SourceError. */
   read(offset: number, length: number, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  /**
+   * Optional: reads `target.length` bytes starting at `offset` into `target` and returns it.
+   * Sources that can read in place (local files) offer it so that readers can reuse buffers
+   * instead of leaving one new array per read for the garbage collector.
+   */
+  readInto?(
+    offset: number,
+    target: Uint8Array,
+    options?: { signal?: AbortSignal },
+  ): Promise<Uint8Array>;
   close?(): Promise<void>;
 }
 
