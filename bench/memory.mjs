@@ -91,7 +91,14 @@ async function child(arg) {
     const rss0 = process.resourceUsage().maxRSS * 1024;
     const wasm0 = wasmSize();
     const result = await arr.get(sel);
-    return { before, after: procStatus(), rss0, rss1: process.resourceUsage().maxRSS * 1024, wasm0, result };
+    return {
+      before,
+      after: procStatus(),
+      rss0,
+      rss1: process.resourceUsage().maxRSS * 1024,
+      wasm0,
+      result,
+    };
   };
   // The first read of a case also pays for V8 tiering the decoder's hot wasm functions up to
   // its optimizing compiler (tens of MB of compiler memory, once per process); the same read

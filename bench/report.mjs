@@ -145,6 +145,15 @@ function targets(run, rows) {
   return table(["target", "measured", "verdict"], out, [false, false, false]);
 }
 
+/** How the rounds of a run were combined (runs before --rounds had one). */
+function roundsNote(run) {
+  const rounds = run.opts.rounds ?? 1;
+  if (rounds < 2) return "";
+  return `The timings ran in ${rounds} rounds (all native timings, then all JS timings, then again),
+so that a drift of the machine's speed over the run does not land on one side only; each
+time shown is the faster of its rounds' medians (every round's median is in results.json).`;
+}
+
 function judgeMemory(memory) {
   for (const m of memory ?? []) {
     m.scratch = m.peak_growth - m.output_bytes;
@@ -304,6 +313,7 @@ block size). Every selection goes through the middle index of one axis. Contende
 
 Each time is the median of 3-15 runs (as many as fit in about ${run.opts.budget} s) after one
 warm-up run, garbage collected between runs outside the timing. Opening files is not timed.
+${roundsNote(run)}
 Every contender's result is checked against native's (sha256 of the C-order bytes; shapes too);
 a mismatch fails the bench.
 `);
@@ -335,7 +345,7 @@ Native: \`blosc2.decompress2(chunk, dst=preallocated, dparams=DParams(nthreads=1
 the public \`decompress(chunk, { out })\` into a preallocated buffer (the copies into and out
 of wasm memory included); "wasm core" is \`zb_decompress\` alone between buffers already in wasm memory.
 ${run.opts.warmup} warm-up decodes, then the median of ${run.opts.runs}; sha256 of the output
-checked on both sides. MB/s = 10^6 decoded bytes per second.
+checked on both sides. MB/s = 10^6 decoded bytes per second. ${(run.opts.rounds ?? 1) > 1 ? "Rounds as for the slices: the faster round's median." : ""}
 
 ${renderDecodeTable(run.decode)}
 
