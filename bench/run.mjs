@@ -115,7 +115,7 @@ async function main() {
   const rounds = [];
   for (let round = 1; round <= opts.rounds; round++) {
     log(`round ${round} of ${opts.rounds}`);
-    rounds.push(await timingRound(spec, workloads, wants, opts));
+    rounds.push(await timingRound(spec, specPath, workloads, wants, opts));
   }
   const { decodeNative, decode, nativeSlices, slices } = rounds.reduce(fasterOf);
 
@@ -143,8 +143,7 @@ async function main() {
 }
 
 /** One round of timings: every native timing first, then every JS timing. */
-async function timingRound(spec, workloads, wants, opts) {
-  const specPath = join(outDir, "data", "workloads.json");
+async function timingRound(spec, specPath, workloads, wants, opts) {
   const decodeNative = wants("decode") ? runNativeDecode(opts) : undefined;
   let nativeSlices;
   if (workloads.length) {

@@ -1,6 +1,7 @@
-// Chunks are checked in TypeScript (src/format/chunk-validate.ts) before any byte reaches the
-// wasm module: hand-mutated headers, block starts, stream sizes and dictionaries end as a
-// FormatError with no call into wasm, valid chunks (every codec and layout) always pass, and
+// Chunks are checked in TypeScript (src/format/chunk-validate.ts) before C-Blosc2 sees them
+// (the b2nd reader assembles batch chunks in wasm memory, with only the allocator called):
+// hand-mutated headers, block starts, stream sizes and dictionaries end as a FormatError with
+// no call into C-Blosc2, valid chunks (every codec and layout) always pass, and
 // thousands of random mutations only ever end as typed errors.
 import { beforeAll, describe, expect, it } from "vitest";
 import { blosc2CallCount, blosc2Wasm } from "../src/decode/wasm.js";

@@ -210,7 +210,7 @@ export function blosc2Wasm(): Promise<Blosc2Wasm> {
 
 let calls = 0;
 
-/** How many operations have run on the module so far (lets tests prove a call never got there). */
+/** How many operations have reached C-Blosc2 so far (lets tests prove a call never got there). */
 export function blosc2CallCount(): number {
   return calls;
 }
