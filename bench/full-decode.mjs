@@ -106,7 +106,7 @@ function timeCore(wasm, c, chunk, { runs, warmup }) {
   }
 }
 
-export async function runWasmDecode({ manifest, native }, opts) {
+export async function runWasmDecode({ manifest, native, ref }, opts) {
   log("full-chunk decode, wasm side");
   const wasm = await initBlosc2();
   const results = [];
@@ -134,6 +134,7 @@ export async function runWasmDecode({ manifest, native }, opts) {
       ratio,
       blocksize,
       native: nat,
+      ref: ref?.[c.file],
       wasm: api,
       core,
     });
@@ -142,20 +143,28 @@ export async function runWasmDecode({ manifest, native }, opts) {
 }
 
 export function renderDecodeTable(results) {
-  const header = ["data", "codec", "filter", "ratio", "native MB/s", "wasm MB/s", "wasm/native"];
-  header.push("wasm core MB/s", "core/native");
-  const rows = results.map((r) => [
-    r.data,
-    r.codec,
-    r.filter,
-    r.ratio.toFixed(2),
-    r.native.mbps.toFixed(0),
-    r.wasm.mbps.toFixed(0),
-    `${(r.wasm.mbps / r.native.mbps).toFixed(2)}x`,
-    r.core.mbps.toFixed(0),
-    `${(r.core.mbps / r.native.mbps).toFixed(2)}x`,
-  ]);
-  return table(header, rows, [false, false, false, true, true, true, true, true, true]);
+  const hasRef = results.every((r) => r.ref);
+  const header = ["data", "codec", "filter", "ratio", "native MB/s"];
+  if (hasRef) header.push("native SSE2 MB/s");
+  header.push("wasm MB/s", "wasm/native", "wasm core MB/s", "core/native");
+  if (hasRef) header.push("core/native SSE2");
+  const rows = results.map((r) => {
+    const cells = [r.data, r.codec, r.filter, r.ratio.toFixed(2), r.native.mbps.toFixed(0)];
+    if (hasRef) cells.push(r.ref.mbps.toFixed(0));
+    cells.push(
+      r.wasm.mbps.toFixed(0),
+      `${(r.wasm.mbps / r.native.mbps).toFixed(2)}x`,
+      r.core.mbps.toFixed(0),
+      `${(r.core.mbps / r.native.mbps).toFixed(2)}x`,
+    );
+    if (hasRef) cells.push(`${(r.core.mbps / r.ref.mbps).toFixed(2)}x`);
+    return cells;
+  });
+  return table(
+    header,
+    rows,
+    header.map((_, i) => i > 2),
+  );
 }
 
 /** "0.18x-0.37x": the spread of wasm/native over all cases for one wasm column. */

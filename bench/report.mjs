@@ -38,13 +38,16 @@ function sliceRows(run) {
         ours1: c.ours1.median_s,
         oursN: c.oursN?.median_s,
         zarrita: c.zarrita.median_s,
+        ref: nat.ref?.median_s,
       },
       vsNative: {
         native2: nat.n2 ? n1 / nat.n2.median_s : undefined,
         ours1: n1 / c.ours1.median_s,
         oursN: c.oursN ? n1 / c.oursN.median_s : undefined,
         zarrita: n1 / c.zarrita.median_s,
+        ref: nat.ref ? n1 / nat.ref.median_s : undefined,
       },
+      oursVsRef: nat.ref ? nat.ref.median_s / c.ours1.median_s : undefined,
       oursVsZarrita: c.zarrita.median_s / c.ours1.median_s,
       oursNvsOurs1: c.oursN ? c.ours1.median_s / c.oursN.median_s : undefined,
     };
@@ -52,11 +55,15 @@ function sliceRows(run) {
 }
 
 function workloadTable(rows, workers, hasPool) {
-  const header = ["selection", "output", "native n1 ms", "native n2 ms", "ours 1w ms"];
+  const hasRef = rows.every((r) => r.t.ref !== undefined);
+  const header = ["selection", "output", "native n1 ms", "native n2 ms"];
+  if (hasRef) header.push("native SSE2 ms");
+  header.push("ours 1w ms");
   if (hasPool) header.push(`ours ${workers}w ms`);
   header.push("zarrita ms", "ours 1w vs native n1", "native n2 vs n1");
   if (hasPool) header.push(`ours ${workers}w vs native n1`);
   header.push("zarrita vs native n1", "ours 1w vs zarrita");
+  if (hasRef) header.push("ours 1w vs native SSE2");
   const body = rows.map((r) => {
     const cells = [
       r.label,
@@ -64,6 +71,7 @@ function workloadTable(rows, workers, hasPool) {
       ms(r.t.native1),
       r.t.native2 ? ms(r.t.native2) : "-",
     ];
+    if (hasRef) cells.push(ms(r.t.ref));
     cells.push(ms(r.t.ours1));
     if (hasPool) cells.push(ms(r.t.oursN));
     cells.push(
@@ -73,6 +81,7 @@ function workloadTable(rows, workers, hasPool) {
     );
     if (hasPool) cells.push(x(r.vsNative.oursN));
     cells.push(x(r.vsNative.zarrita), x(r.oursVsZarrita));
+    if (hasRef) cells.push(x(r.oursVsRef));
     return cells;
   });
   return table(
@@ -143,6 +152,33 @@ function targets(run, rows) {
     out.push(["a selection allocates its output + O(block) scratch", "-", verdict(undefined)]);
   }
   return table(["target", "measured", "verdict"], out, [false, false, false]);
+}
+
+/**
+ * The same targets against the reference build (bench/native-ref.mjs): how much of each gap
+ * is WebAssembly and how much python-blosc2's wider instruction set.
+ */
+function refNote(run, rows) {
+  const parts = [];
+  const range = (v) => `${x(Math.min(...v))}-${x(Math.max(...v))}`;
+  const slices = rows.filter((r) => r.kind !== "full" && r.oursVsRef !== undefined);
+  if (slices.length) {
+    parts.push(
+      `slices, ours 1w ${range(slices.map((r) => r.oursVsRef))} of it, while it runs at ${range(slices.map((r) => r.vsNative.ref))} of python-blosc2 n1`,
+    );
+  }
+  const decode = (run.decode ?? []).filter((r) => r.ref);
+  if (decode.length) {
+    parts.push(
+      `full-chunk decode, wasm core ${range(decode.map((r) => r.core.mbps / r.ref.mbps))} of it, while it runs at ${range(decode.map((r) => r.ref.mbps / r.native.mbps))} of python-blosc2`,
+    );
+  }
+  if (!parts.length) return "";
+  return `
+The pinned C-Blosc2 ${run.wasmVersion} source that the wasm is built from, compiled natively by
+gcc for baseline x86-64 (SSE2, no AVX2, no BMI2: "native SSE2", \`bench/native_ref.sh\`), one
+thread, timed beside python-blosc2: ${parts.join("; ")}.
+`;
 }
 
 /** How the rounds of a run were combined (runs before --rounds had one). */
@@ -294,7 +330,7 @@ Computed from the numbers below. Ratios are speeds: native nthreads=1 time / con
 (above 1x: faster than native).
 
 ${targets(run, rows)}
-`);
+${refNote(run, rows)}`);
 
   if (rows.length) {
     lines.push(`## Slicing
@@ -309,7 +345,10 @@ block size). Every selection goes through the middle index of one axis. Contende
 - native n1 / n2: python-blosc2 \`arr[sel]\` on the opened \`.b2nd\` (\`blosc2.set_nthreads(1)\`
   and \`2\`, \`DParams(nthreads=…)\`), timed first, before any JS (\`bench/native_slices.py\`);
 - ours 1w: \`(await openB2nd(file)).get(sel)\`, decoding in the main thread${hasPool ? `; ours ${workers}w: the same with \`{ pool }\` from \`createDecodePool({ workers: ${workers} })\`` : ""};
-- zarrita: \`zarr.get(arr, sel)\` on the Zarr v2 store through \`@zarrita/storage\`'s \`FileSystemStore\`.
+- zarrita: \`zarr.get(arr, sel)\` on the Zarr v2 store through \`@zarrita/storage\`'s \`FileSystemStore\`;
+- native SSE2 (a reference, not a contender): \`b2nd_get_slice_cbuffer\` into a new buffer
+  each run, one thread, from the C-Blosc2 source our wasm is built from, compiled natively for
+  baseline x86-64 (\`bench/native_ref.sh\`), timed in the native half of each round.
 
 Each time is the median of 3-15 runs (as many as fit in about ${run.opts.budget} s) after one
 warm-up run, garbage collected between runs outside the timing. Opening files is not timed.
@@ -344,6 +383,8 @@ shuffle or bitshuffle, typesize 8; blocksize and splitmode left to C-Blosc2 (${b
 Native: \`blosc2.decompress2(chunk, dst=preallocated, dparams=DParams(nthreads=1))\`. "wasm" is
 the public \`decompress(chunk, { out })\` into a preallocated buffer (the copies into and out
 of wasm memory included); "wasm core" is \`zb_decompress\` alone between buffers already in wasm memory.
+"native SSE2": \`blosc2_decompress_ctx\` into a preallocated buffer, from the C-Blosc2 source
+our wasm is built from, compiled natively for baseline x86-64 (\`bench/native_ref.sh\`).
 ${run.opts.warmup} warm-up decodes, then the median of ${run.opts.runs}; sha256 of the output
 checked on both sides. MB/s = 10^6 decoded bytes per second. ${(run.opts.rounds ?? 1) > 1 ? "Rounds as for the slices: the faster round's median." : ""}
 

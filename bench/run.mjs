@@ -7,8 +7,9 @@
 //   node bench/run.mjs --render        only re-render the report from bench/out/results.json
 //
 // Order: (1) python makes or reuses the data (bench/make_data.py, cached in bench/out/data);
-// (2) every native timing (bench/native_decode.py, bench/native_slices.py), so native and JS
-// never run at the same time; (3) JS timings (bench/full-decode.mjs, bench/slices.mjs);
+// (2) every native timing (bench/native_decode.py, bench/native_slices.py, and the same
+// C-Blosc2 source built natively for SSE2 as a reference: bench/native-ref.mjs), so native and
+// JS never run at the same time; (3) JS timings (bench/full-decode.mjs, bench/slices.mjs);
 // (2) and (3) are repeated (--rounds, default 2) and each time kept is its fastest round's;
 // (4) peak memory in fresh child processes (bench/memory.mjs); (5) the report
 // (bench/report.mjs). A subset writes bench/out/benchmarks.md (+ .svg) unless --out-doc is
@@ -20,6 +21,7 @@ import { blosc2Version } from "../dist/index.js";
 import { runNativeDecode, runWasmDecode } from "./full-decode.mjs";
 import { fail, loadAverage, log, outDir, root, runPython } from "./lib.mjs";
 import { runMemory } from "./memory.mjs";
+import { buildNativeRef, refDecode, refSlices } from "./native-ref.mjs";
 import { renderReport } from "./report.mjs";
 import { runJsSlices } from "./slices.mjs";
 
@@ -112,6 +114,7 @@ async function main() {
   // 2-3. Rounds of native timings, then JS timings (never at the same time). The machine's
   // speed drifts over minutes, so with two rounds (native, JS, native, JS) each side has a
   // measurement in both halves of the run, and each time kept is the faster of its rounds.
+  if (wants("decode") || workloads.length) buildNativeRef();
   const rounds = [];
   for (let round = 1; round <= opts.rounds; round++) {
     log(`round ${round} of ${opts.rounds}`);
@@ -145,6 +148,7 @@ async function main() {
 /** One round of timings: every native timing first, then every JS timing. */
 async function timingRound(spec, specPath, workloads, wants, opts) {
   const decodeNative = wants("decode") ? runNativeDecode(opts) : undefined;
+  if (decodeNative) decodeNative.ref = refDecode(decodeNative.manifest, opts);
   let nativeSlices;
   if (workloads.length) {
     const out = join(outDir, "native-slices.json");
@@ -160,6 +164,7 @@ async function timingRound(spec, specPath, workloads, wants, opts) {
       `${opts.budget}`,
     ]);
     nativeSlices = JSON.parse(readFileSync(out, "utf8"));
+    refSlices(spec, nativeSlices, workloads, opts.budget);
   }
   // JS timings.
   const decode = decodeNative ? await runWasmDecode(decodeNative, opts) : undefined;

@@ -21,9 +21,10 @@ digest() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 done_with() { [ -f "$state/$1" ] && [ "$(cat "$state/$1")" = "$2" ]; }
 
 # 1. System packages: emscripten (the wasm compiler), chromium (the browser test, driven by
-#    playwright-core; never `playwright install`).
+#    playwright-core; never `playwright install`), gcc (the bench's native reference build).
 need_apt=()
 command -v emcc >/dev/null 2>&1 || need_apt+=(emscripten)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)

@@ -23,7 +23,9 @@ if [ ! -f "$tarball" ] || ! echo "$SOURCE_SHA256  $tarball" | sha256sum -c --sta
   mv "$tarball.part" "$tarball"
 fi
 
-src="$cache/$SOURCE_PACKAGE-$SOURCE_VERSION"
+# shellcheck source=wasm/sources.sh
+source "$here/sources.sh"
+blosc2_dirs "$cache"
 if [ ! -f "$src/.extracted" ]; then
   rm -rf "$src"
   mkdir -p "$src"
@@ -32,8 +34,6 @@ if [ ! -f "$src/.extracted" ]; then
     "$SOURCE_PACKAGE-$SOURCE_VERSION/lib/c-blosc/internal-complibs"
   touch "$src/.extracted"
 fi
-b2="$src/lib/c-blosc2"
-libs="$src/lib/c-blosc/internal-complibs"
 got=$(sed -n 's/^#define BLOSC2_VERSION_STRING *"\([^"]*\)".*/\1/p' "$b2/include/blosc2.h")
 if [ "$got" != "$BLOSC2_VERSION" ]; then
   echo "wasm: expected C-Blosc2 $BLOSC2_VERSION in the source package, found '$got'" >&2
@@ -46,13 +46,12 @@ fi
 # LZ4 enables its faster decoder loop only on x86/aarch64; on wasm it gains ~10%.
 # The NDLZ plugin is compiled without SIMD: its xxhash.h includes <arm_neon.h> whenever
 # __wasm_simd128__ is set, and Emscripten 3.1.6 lacks the SIMDe headers that needs.
-flags=(-O3 -flto -msimd128 -msse2 -mbulk-memory -DSHUFFLE_SSE2_ENABLED -DLZ4_FAST_DEC_LOOP=1 -DHAVE_ZLIB=1 -DHAVE_ZSTD=1 -DHAVE_PLUGINS=1 -DZSTD_DISABLE_ASM -DZSTD_MULTITHREAD=0
-  -DZSTD_LEGACY_SUPPORT=0 -DNDEBUG)
+flags=(-O3 -flto -msimd128 -msse2 -mbulk-memory -DSHUFFLE_SSE2_ENABLED -DLZ4_FAST_DEC_LOOP=1 "${blosc2_defines[@]}")
 link=(-sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB
   -sINITIAL_MEMORY=16MB -sTOTAL_STACK=1MB -sERROR_ON_UNDEFINED_SYMBOLS=1
   -sEXPORTED_FUNCTIONS=_malloc,_free)
 
-stamp_input=$(cat "$here/source.env" "$here/build.sh" "$here/glue.c"; emcc --version 2>/dev/null | sed -n 1p)
+stamp_input=$(cat "$here/source.env" "$here/build.sh" "$here/sources.sh" "$here/glue.c"; emcc --version 2>/dev/null | sed -n 1p)
 stamp=$(printf '%s' "$stamp_input" | sha256sum | cut -d' ' -f1)
 if [ -f "$out/blosc2.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
   echo "wasm: up to date ($out/blosc2.wasm)"
@@ -60,8 +59,6 @@ if [ -f "$out/blosc2.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" 
 fi
 
 export NODE_PATH=/usr/share/nodejs # emscripten's tools look for acorn there
-# The plugins hold the bytedelta filter (and int_trunc, ndcell, ndmean, the NDLZ codec), all
-# registered by blosc2_init when HAVE_PLUGINS is defined. ZFP is left out.
 obj="$out/obj"
 rm -rf "$obj"
 mkdir -p "$obj"
@@ -76,21 +73,13 @@ awk -v anchor="$anchor" '$0 == anchor {
   print "#elif defined(SHUFFLE_SSE2_ENABLED) && defined(__wasm_simd128__) /* zarr-blosc2: wasm SIMD128 */"
   print "static blosc_cpu_features blosc_get_cpu_features(void) { return BLOSC_HAVE_SSE2; }"
 } { print }' "$b2/blosc/shuffle.c" > "$obj/shuffle-wasm.c"
-blosc_sources=()
-for f in "$b2"/blosc/*.c; do
-  [ "$(basename "$f")" = shuffle.c ] && f="$obj/shuffle-wasm.c"
-  blosc_sources+=("$f")
+blosc2_sources "$b2" "$libs"
+sources=("$here/glue.c")
+for f in "${blosc2_c_files[@]}"; do
+  [ "$f" = "$b2/blosc/shuffle.c" ] && f="$obj/shuffle-wasm.c"
+  sources+=("$f")
 done
-sources=("$here/glue.c" "${blosc_sources[@]}"
-  "$b2"/plugins/{codecs,filters,tuners}/*-registry.c "$b2"/plugins/filters/*/[!t]*.c
-  "$b2"/plugins/codecs/ndlz/[!t]*.c
-  "$libs/$LZ4_DIR/lz4.c" "$libs/$LZ4_DIR/lz4hc.c")
-for f in adler32 compress crc32 deflate infback inffast inflate inftrees trees uncompr zutil; do
-  sources+=("$libs/$ZLIB_DIR/$f.c")
-done
-sources+=("$libs/$ZSTD_DIR"/{common,compress,decompress,dictBuilder}/*.c)
-includes=(-I"$b2/include" -I"$b2/blosc" -I"$b2/plugins" -I"$b2" -I"$libs/$LZ4_DIR" -I"$libs/$ZLIB_DIR"
-  -I"$libs/$ZSTD_DIR" -I"$libs/$ZSTD_DIR/common")
+includes=("${blosc2_includes[@]}")
 
 echo "wasm: compiling ${#sources[@]} files with $(emcc --version | sed -n 1p | cut -c1-60)"
 jobs=$(nproc)

@@ -26,8 +26,11 @@ function unitView(bytes: Uint8Array, unit: 1 | 2 | 4): UnitArray {
   return bytes;
 }
 
-/** Runs at least this many units long are copied with set(); shorter ones element by element. */
-const SET_THRESHOLD = 64;
+/**
+ * Runs of at least this many bytes are copied with set(); shorter ones unit by unit. Measured
+ * in Node 20: set() wins from about 100-130 bytes on, for 2- and 4-byte units alike.
+ */
+const SET_THRESHOLD_BYTES = 128;
 
 /**
  * Copies the part of the selection that lies in block `b` of a chunk (whose plan has
@@ -88,7 +91,7 @@ export function copyBlock(
   let iu0 = i0 * per;
   for (;;) {
     if (contiguous) {
-      if (run >= SET_THRESHOLD) dst.set(src.subarray(iu0, iu0 + run), ou0);
+      if (run * unit >= SET_THRESHOLD_BYTES) dst.set(src.subarray(iu0, iu0 + run), ou0);
       else for (let k = 0; k < run; k++) dst[ou0 + k] = src[iu0 + k]!;
     } else {
       let ou = ou0;
