@@ -5,6 +5,7 @@
 // naive JS slice of the input.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { blockEnds } from "../src/format/chunk.js";
 import { FormatError, OptionsError, openB2nd, writeB2nd } from "../src/index.js";
 import {
   blockByteRanges,
@@ -386,6 +387,22 @@ function place(l: Layout): { bstarts: Int32Array; cbytes: number; spans: [number
   }
   return { bstarts, cbytes: at, spans };
 }
+
+describe("blockEnds", () => {
+  it("ends every block where the next stored block begins, the last stored at cbytes", () => {
+    fc.assert(
+      fc.property(layoutArb, (layout) => {
+        // As stored (any order), and with the blocks stored in index order (the fast path).
+        const inOrder = { ...layout, order: layout.sizes.map((_, i) => i) };
+        for (const l of [layout, inOrder]) {
+          const { bstarts, cbytes, spans } = place(l);
+          expect(Array.from(blockEnds(bstarts, cbytes))).toEqual(spans.map(([, end]) => end));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
 
 describe("blockByteRanges", () => {
   it("covers exactly the wanted blocks' bytes, sorted, disjoint, merged iff the gap is <= mergeGap", () => {

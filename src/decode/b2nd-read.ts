@@ -2,7 +2,7 @@
 // only the chunks and inner blocks a selection touches (plan in src/plan, bytes in src/io).
 import { FormatError, OptionsError } from "../errors.js";
 import { type B2ndMeta, parseB2ndMeta } from "../format/b2nd-meta.js";
-import { type ChunkInfo, chunkInfo, EXTENDED_HEADER_LENGTH } from "../format/chunk.js";
+import { blockEnds, type ChunkInfo, chunkInfo, EXTENDED_HEADER_LENGTH } from "../format/chunk.js";
 import { cutChunk } from "../format/chunk-subset.js";
 import { arrayFor, type DType, type TypedArray } from "../format/dtype.js";
 import {
@@ -31,7 +31,6 @@ import {
 } from "../io/source.js";
 import {
   blockByteRanges,
-  blockEnds,
   blockGrid,
   type ChunkPlan,
   chunkGrid,

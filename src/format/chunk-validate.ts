@@ -6,7 +6,7 @@
 // initialize_context_decompression, serial_blosc, blosc_d, _blosc_getitem), tightened where
 // no C-Blosc2 writer produces what the decoder would tolerate; see validateChunk.
 import { FormatError, OptionsError } from "../errors.js";
-import type { ChunkInfo } from "./chunk.js";
+import { blockEnds, type ChunkInfo } from "./chunk.js";
 
 /** Largest dictionary C-Blosc2 reads (BLOSC2_MAXDICTSIZE in 3.3.2 and 3.3.5). */
 export const MAX_DICT_SIZE = 32 * 1024;
@@ -127,27 +127,14 @@ export function validateChunk(
     if (i > 0 && s <= starts[i - 1]!) increasing = false;
     starts[i] = s;
   }
-  // A block's extent runs to the next larger block start (blocks written by several threads
-  // are not in index order), or to cbytes.
-  let sorted: Int32Array | undefined;
+  // Distinct starts, so that every block has bytes of its own; where each ends: blockEnds.
   if (!increasing) {
-    sorted = starts.slice().sort();
+    const sorted = starts.slice().sort();
     for (let i = 1; i < nblocks; i++) {
       if (sorted[i] === sorted[i - 1]) fail(`two blocks start at ${sorted[i]}`);
     }
   }
-  const extentEnd = (b: number): number => {
-    if (!sorted) return b + 1 < nblocks ? starts[b + 1]! : cbytes;
-    const s = starts[b]!;
-    let lo = 0;
-    let hi = nblocks;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sorted[mid]! <= s) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < nblocks ? sorted[lo]! : cbytes;
-  };
+  const ends = blockEnds(starts, cbytes);
 
   const { blocksize } = info;
   const leftover = nbytes % blocksize;
@@ -163,7 +150,7 @@ export function validateChunk(
       fail(`block ${label(b)} of ${bsize} bytes does not split into ${nstreams} equal streams`);
     }
     const neblock = bsize / nstreams;
-    const end = extentEnd(b);
+    const end = ends[b]!;
     let pos = starts[b]!;
     for (let j = 0; j < nstreams; j++) {
       if (pos + 4 > end) {

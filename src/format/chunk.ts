@@ -225,3 +225,26 @@ export function chunkInfo(
     headerLength,
   };
 }
+
+/**
+ * Where each block's stored bytes end: at the next larger block start (blocks written by
+ * several threads are not stored in index order), the last at `cbytes`.
+ */
+export function blockEnds(bstarts: Int32Array, cbytes: number): Int32Array {
+  const n = bstarts.length;
+  const ends = new Int32Array(n);
+  let increasing = true;
+  for (let i = 1; i < n && increasing; i++) increasing = bstarts[i]! > bstarts[i - 1]!;
+  if (increasing) {
+    for (let i = 0; i < n; i++) ends[i] = i + 1 < n ? bstarts[i + 1]! : cbytes;
+    return ends;
+  }
+  const order = Array.from(bstarts.keys()).sort((a, b) => bstarts[a]! - bstarts[b]!);
+  let end = cbytes; // the smallest start strictly greater than the current one
+  for (let i = n - 1; i >= 0; i--) {
+    const next = order[i + 1];
+    if (next !== undefined && bstarts[next]! > bstarts[order[i]!]!) end = bstarts[next]!;
+    ends[order[i]!] = end;
+  }
+  return ends;
+}

@@ -1,6 +1,7 @@
 // Selection + b2nd array meta → the chunks and inner blocks a read touches, and, once a
 // chunk's block starts are known, the byte ranges of exactly those blocks. No I/O.
 import { FormatError } from "../errors.js";
+import { blockEnds } from "../format/chunk.js";
 import type { DimRange } from "./selection.js";
 
 export interface GridMeta {
@@ -130,22 +131,6 @@ export interface ByteRange {
   start: number;
   end: number;
   blocks: number[];
-}
-
-/**
- * Where each block's stored bytes end: at the next larger block start (starts may be out of
- * order), the last at `cbytes`.
- */
-export function blockEnds(bstarts: Int32Array, cbytes: number): Int32Array {
-  const order = Array.from(bstarts.keys()).sort((a, b) => bstarts[a]! - bstarts[b]!);
-  const ends = new Int32Array(bstarts.length);
-  let end = cbytes; // the smallest start strictly greater than the current one
-  for (let i = order.length - 1; i >= 0; i--) {
-    const next = order[i + 1];
-    if (next !== undefined && bstarts[next]! > bstarts[order[i]!]!) end = bstarts[next]!;
-    ends[order[i]!] = end;
-  }
-  return ends;
 }
 
 /**
