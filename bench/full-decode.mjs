@@ -11,12 +11,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chunkInfo, decompress, initBlosc2 } from "../dist/index.js";
-import { collect, fail, log, median, outDir, runPython, sha256, table } from "./lib.mjs";
-
-function summary(times, nbytes) {
-  const med = median(times);
-  return { seconds: times, median_s: med, best_s: Math.min(...times), mbps: nbytes / med / 1e6 };
-}
+import { collect, fail, log, outDir, runPython, sha256, summary, table } from "./lib.mjs";
 
 export function runNativeDecode({ runs, warmup }) {
   runPython([

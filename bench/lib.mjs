@@ -37,6 +37,13 @@ export function median(values) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/** Median, best and all times in seconds; with `nbytes`, also MB/s at the median. */
+export function summary(seconds, nbytes) {
+  const med = median(seconds);
+  const s = { seconds, median_s: med, best_s: Math.min(...seconds) };
+  return nbytes === undefined ? s : { ...s, mbps: nbytes / med / 1e6 };
+}
+
 /** Runs a Python script of bench/ with the venv's interpreter; its stderr shows as progress. */
 export function runPython(args) {
   log(`${python} ${args.join(" ")}`);
@@ -66,7 +73,7 @@ export async function timeAsync(fn, check, { minRuns = 3, maxRuns = 15, budget =
     times.push((performance.now() - t) / 1e3);
     result = undefined;
   }
-  return { median_s: median(times), best_s: Math.min(...times), seconds: times };
+  return summary(times);
 }
 
 export function cpuModel() {

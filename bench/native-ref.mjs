@@ -6,18 +6,12 @@
 // each round, one thread, outputs checked by sha256 like every contender's.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { fail, log, median, outDir, root } from "./lib.mjs";
+import { fail, log, outDir, root, summary } from "./lib.mjs";
 
 const binary = join(outDir, "native-ref", "native_ref");
 
 export function buildNativeRef() {
   execFileSync("bash", [join(root, "bench", "native_ref.sh")], { stdio: "inherit" });
-}
-
-function summary(seconds, nbytes) {
-  const med = median(seconds);
-  const s = { seconds, median_s: med, best_s: Math.min(...seconds) };
-  return nbytes ? { ...s, mbps: nbytes / med / 1e6 } : s;
 }
 
 function run(args) {

@@ -233,6 +233,14 @@ function oneLine(err: unknown): string {
   return out;
 }
 
+const COMMANDS = new Map<string, (args: string[]) => Promise<void>>([
+  ["demo", demo],
+  ["info", info],
+  ["slice", sliceCommand],
+  ["sql", sqlCommand],
+  ["export", exportCommand],
+]);
+
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes("--debug");
   const args = argv.filter((a) => a !== "--debug");
@@ -246,24 +254,9 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`zarr-blosc2 ${await packageVersion()} (C-Blosc2 ${await blosc2Version()})`);
       return 0;
     }
-    if (command === "demo") {
-      await demo(rest);
-      return 0;
-    }
-    if (command === "info") {
-      await info(rest);
-      return 0;
-    }
-    if (command === "slice") {
-      await sliceCommand(rest);
-      return 0;
-    }
-    if (command === "sql") {
-      await sqlCommand(rest);
-      return 0;
-    }
-    if (command === "export") {
-      await exportCommand(rest);
+    const run = COMMANDS.get(command);
+    if (run) {
+      await run(rest);
       return 0;
     }
     throw new UsageError(`unknown command "${command}" (see zarr-blosc2 --help)`);
