@@ -4,7 +4,11 @@ import { readFileSync } from "node:fs";
 
 const report = JSON.parse(readFileSync(process.argv[2] ?? ".setup/vitest.json", "utf8"));
 const skipped = report.numPendingTests + report.numTodoTests;
+// A file that fails to load counts as a failed suite with no failed test in it.
+const brokenFiles = report.numFailedTestSuites ?? 0;
 console.log(
-  `tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`,
+  `tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped` +
+    (brokenFiles > 0 ? ` (${brokenFiles} test files failed)` : ""),
 );
-process.exitCode = report.numFailedTests > 0 || report.numTotalTests === 0 ? 1 : 0;
+process.exitCode =
+  report.numFailedTests > 0 || brokenFiles > 0 || report.numTotalTests === 0 ? 1 : 0;

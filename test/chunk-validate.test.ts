@@ -172,6 +172,29 @@ describe("hand-mutated chunks fail in TypeScript, before wasm", () => {
     expect(blosc2CallCount()).toBe(calls);
   });
 
+  it("large special chunks are filled without C-Blosc2, whatever their typesize", async () => {
+    // The regression behind fuzz input a430b47d96075325.b2: C-Blosc2 fills a repeated value one
+    // item at a time (22 s for 1 GiB of typesize 1 in wasm). The fill must never reach it; a
+    // call count says so without timing anything.
+    const nbytes = 48 * 2 ** 20 + 3 * 5; // not a power of two, a whole number of items
+    for (const typesize of [1, 3, 5]) {
+      const value = Uint8Array.from({ length: typesize }, (_, i) => 0xa0 + i);
+      const chunk = specialChunk(3, nbytes - (nbytes % typesize), typesize, value);
+      const calls = blosc2CallCount();
+      const out = await decompress(chunk);
+      expect(blosc2CallCount(), `typesize ${typesize}`).toBe(calls);
+      expect(out.length).toBe(nbytes - (nbytes % typesize));
+      const expected = new Uint8Array(out.length);
+      for (let i = 0; i < expected.length; i++) expected[i] = 0xa0 + (i % typesize);
+      expect(same(out, expected), `typesize ${typesize}`).toBe(true);
+      const items = await decompressItems(chunk, 1_000_001, 7);
+      expect(Array.from(items)).toEqual(
+        Array.from(expected.subarray(1_000_001 * typesize, 1_000_008 * typesize)),
+      );
+      expect(blosc2CallCount()).toBe(calls);
+    }
+  });
+
   it("block starts", async () => {
     const table = 32 + 4 * lz4Info.nblocks;
     const cases: [number, RegExp][] = [

@@ -149,7 +149,7 @@ describe("fuzzer", () => {
           cases: 520,
           cli: false,
           leakEvery: 250,
-          timeoutMs: 1500,
+          timeoutMs: 10_000, // the injected hangs cost this; normal cases stay far below it
           inject: { kind, every: 200 },
           saveDir: join(dir, kind),
           log: () => {},
