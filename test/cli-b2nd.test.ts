@@ -110,6 +110,7 @@ describe("zarr-blosc2 info", () => {
       const info = JSON.parse(r.stdout) as Record<string, unknown>;
       const p = arrays[name]!;
       expect(Object.keys(info)).toEqual([
+        "format",
         "shape",
         "dtype",
         "chunkShape",
@@ -233,7 +234,11 @@ describe("zarr-blosc2 slice", () => {
       const npy = join(dir, `out-${i}.npy`);
       const r = await cli("slice", join(dir, `${name}.b2nd`), sel, "--out", npy);
       expect(r.status, `${name} [${sel}]: ${r.stderr}`).toBe(0);
-      expect(r.stdout).toBe("");
+      // One line says what was written; its size is the file's.
+      const said = /^wrote (.+): shape \([\d, ]*\) [<>|]\w\d+, (\d+) bytes\n$/.exec(r.stdout);
+      expect(said, r.stdout).not.toBeNull();
+      expect(said![1]).toBe(npy);
+      expect(Number(said![2])).toBe(statSync(npy).size);
       jobs.push([join(dir, `${name}.b2nd`), sel, npy]);
     }
     const r = runPython(["-c", COMPARE], JSON.stringify(jobs));
@@ -279,7 +284,7 @@ describe("zarr-blosc2 slice", () => {
     );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
-      /^stats: chunksTouched=1 blocksDecoded=[12] bytesRead=\d+ requests=\d+\n$/,
+      /^wrote .*one\.npy: shape \(\) <f8, \d+ bytes\nstats: chunksTouched=1 blocksDecoded=[12] bytesRead=\d+ requests=\d+\n$/,
     );
     const all = await cli("slice", join(dir, "f3.b2nd"), "-o", join(dir, "a.npy"), "--stats");
     const m = /chunksTouched=(\d+) blocksDecoded=(\d+)/.exec(all.stdout);

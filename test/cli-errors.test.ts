@@ -79,8 +79,8 @@ describe("errors are one line, exit 1", () => {
     const missing = join(dir, "missing.b2nd");
     expectError(await cli("info", missing), 1, missing, "no such file");
     expectError(await cli("slice", missing, "0", "--out", out), 1, missing, "no such file");
-    // A directory without chunks.b2frame is a missing sparse frame.
-    expectError(await cli("info", join(dir, "sub")), 1, "chunks.b2frame", "no such file");
+    // A directory that is neither a sparse frame nor Zarr says both.
+    expectError(await cli("info", join(dir, "sub")), 1, "no chunks.b2frame", "nor a Zarr array");
   });
 
   it("not a frame", async () => {
@@ -191,7 +191,7 @@ describe("usage errors exit 2", () => {
   it("bad arguments", async () => {
     expectError(await cli("info"), 2, "info needs a path or URL");
     expectError(await cli("slice", GOOD), 2, "slice needs --out");
-    expectError(await cli("slice", GOOD, "0", "--out"), 2, "--out needs a file name");
+    expectError(await cli("slice", GOOD, "0", "--out"), 2, "--out needs a value (FILE)");
     expectError(await cli("info", GOOD, "--frob"), 2, "unknown option --frob");
     expectError(await cli("info", GOOD, "extra"), 2, "unexpected argument extra");
     expectError(await cli("frobnicate"), 2, 'unknown command "frobnicate"');

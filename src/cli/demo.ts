@@ -1,8 +1,8 @@
 // `zarr-blosc2 demo`: the main job on an embedded default. It writes the embedded sample as a
 // b2nd file, slices it (printing what each read touched), then times every codec on it.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { ZarrBlosc2Error } from "../errors.js";
 import {
   blosc2Version,
@@ -16,9 +16,8 @@ import {
   slice,
   writeB2ndFile,
 } from "../index.js";
+import { defineCommand, UsageError } from "./command.js";
 import { SAMPLE_SHAPE, sampleData } from "./sample.js";
-
-export class UsageError extends Error {}
 
 interface CodecRow {
   codec: CodecName;
@@ -73,11 +72,22 @@ async function codecTable(data: Uint8Array, typesize: number): Promise<CodecRow[
   return rows;
 }
 
-/** Writes the sample as a b2nd file and reads a few typical selections from it. */
-async function sliceSample(
-  data: Uint8Array,
-): Promise<{ path: string; bytes: number; rows: SliceRow[]; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), "zarr-blosc2-demo-"));
+interface Sliced {
+  path: string;
+  /** False when the file is in a temporary directory removed at the end. */
+  kept: boolean;
+  bytes: number;
+  rows: SliceRow[];
+  cleanup: () => Promise<void>;
+}
+
+/**
+ * Writes the sample as a b2nd file (into `outDir`, kept, or a temporary directory removed at
+ * the end) and reads a few typical selections from it.
+ */
+async function sliceSample(data: Uint8Array, outDir: string | undefined): Promise<Sliced> {
+  const dir = outDir ? resolve(outDir) : await mkdtemp(join(tmpdir(), "zarr-blosc2-demo-"));
+  if (outDir) await mkdir(dir, { recursive: true });
   const path = join(dir, "sample.b2nd");
   await writeB2ndFile(
     path,
@@ -112,34 +122,26 @@ async function sliceSample(
   } finally {
     await arr.close();
   }
-  return { path, bytes, rows, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const cleanup = outDir ? async () => {} : () => rm(dir, { recursive: true, force: true });
+  return { path, kept: outDir !== undefined, bytes, rows, cleanup };
 }
 
-export async function demo(args: string[]): Promise<void> {
-  let file: string | undefined;
-  let typesize: number | undefined;
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--json") json = true;
-    else if (a === "--typesize") {
-      typesize = Number(args[++i]);
-      if (!Number.isInteger(typesize) || typesize < 1 || typesize > 255) {
-        throw new UsageError("--typesize takes an integer 1-255");
-      }
-    } else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
-    else if (file === undefined) file = a;
-    else throw new UsageError(`unexpected argument ${a}`);
-  }
+async function demo(
+  file: string | undefined,
+  typesize: number | undefined,
+  json: boolean,
+  outDir: string | undefined,
+): Promise<void> {
   const data = file === undefined ? sampleData() : new Uint8Array(await readFile(file));
   const ts = typesize ?? (file === undefined ? 8 : 1);
   const label = file ?? `embedded sample (${SAMPLE_SHAPE.join(" x ")} float64, 16 MiB)`;
-  const sliced = file === undefined ? await sliceSample(data) : undefined;
+  const sliced = file === undefined ? await sliceSample(data, outDir) : undefined;
   try {
     const rows = await codecTable(data, ts);
     const version = await blosc2Version();
     if (json) {
       const slices = sliced && {
+        file: sliced.kept ? sliced.path : null,
         bytes: sliced.bytes,
         chunkShape: CHUNK_SHAPE,
         blockShape: BLOCK_SHAPE,
@@ -155,7 +157,7 @@ export async function demo(args: string[]): Promise<void> {
       const blocksPerChunk =
         (CHUNK_SHAPE[0]! / BLOCK_SHAPE[0]!) * (CHUNK_SHAPE[1]! / BLOCK_SHAPE[1]!);
       console.log(
-        `\nb2nd file: ${label} written to ${sliced.path} (${sliced.bytes} bytes; chunks ${CHUNK_SHAPE.join("x")}, blocks ${BLOCK_SHAPE.join("x")}, ${blocksPerChunk} blocks per chunk, zstd + shuffle)`,
+        `\nb2nd file: ${label} written to ${sliced.kept ? sliced.path : "a temporary file (removed at the end; --out-dir DIR keeps it)"} (${sliced.bytes} bytes; chunks ${CHUNK_SHAPE.join("x")}, blocks ${BLOCK_SHAPE.join("x")}, ${blocksPerChunk} blocks per chunk, zstd + shuffle)`,
       );
       console.log(
         "selection            result      chunks  blocks decoded  bytes read  requests      ms",
@@ -180,3 +182,37 @@ export async function demo(args: string[]): Promise<void> {
     await sliced?.cleanup();
   }
 }
+
+export const demoCommand = defineCommand({
+  name: "demo",
+  description:
+    "The main job on an embedded default: writes a 2048 x 1024 float64 sample (a smooth field with a little noise) as a b2nd file, slices it (a point, a row, a column, a box, a strided grid, everything) printing the chunks and blocks each read touched, then compresses and decompresses the sample with every codec (shuffle on), printing ratio and speed. With a file, only the codec table, on that file's bytes.",
+  positionals: [{ name: "file", optional: true }],
+  options: {
+    "out-dir": {
+      type: "string",
+      value: "DIR",
+      help: "Keep the sample file in DIR (created if needed); without it the sample goes to a temporary directory removed at the end.",
+    },
+    typesize: {
+      type: "string",
+      value: "N",
+      help: "The item size shuffle works on (default 8 for the sample, 1 for a file).",
+    },
+    json: { type: "boolean", help: "Print the results as JSON." },
+  },
+  async run({ values, positionals }) {
+    let typesize: number | undefined;
+    if (values.typesize !== undefined) {
+      typesize = Number(values.typesize);
+      if (!Number.isInteger(typesize) || typesize < 1 || typesize > 255) {
+        throw new UsageError("--typesize takes an integer 1-255");
+      }
+    }
+    const file = positionals[0];
+    if (file !== undefined && values["out-dir"] !== undefined) {
+      throw new UsageError("--out-dir applies to the embedded sample, not to a file");
+    }
+    await demo(file, typesize, values.json, values["out-dir"]);
+  },
+});

@@ -10,7 +10,7 @@ import { toParquet } from "../table/parquet.js";
 import { extractDimensionWhere } from "../table/sql-where.js";
 import { listTables, type ScanStats } from "../table/tables.js";
 import type { Where } from "../table/where.js";
-import { UsageError } from "./demo.js";
+import { defineCommand, UsageError } from "./command.js";
 
 interface TableArg {
   name: string;
@@ -92,42 +92,19 @@ function statsLine(name: string, s: ScanStats, where: Where | undefined): string
   return `stats: table=${name} rows=${s.rows} chunksTouched=${s.chunksTouched} blocksDecoded=${s.blocksDecoded} bytesRead=${s.bytesRead} requests=${s.requests} variables=${s.variablesRead.join(",") || "-"} where=${where ? JSON.stringify(where) : "-"}`;
 }
 
-export async function sqlCommand(args: string[]): Promise<void> {
-  let query: string | undefined;
-  const tables: TableArg[] = [];
-  let format: Format = "table";
-  let stats = false;
-  let nanAsNull = false;
-  let fillAsNull = false;
-  let pushdown = true;
-  let view = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--table" || a === "-t") tables.push(parseTableArg(value()));
-    else if (a.startsWith("--table=")) tables.push(parseTableArg(a.slice(8)));
-    else if (a === "--format" || a === "-f" || a.startsWith("--format=")) {
-      const f = a.startsWith("--format=") ? a.slice(9) : value();
-      if (f !== "table" && f !== "csv" && f !== "json") {
-        throw new UsageError(`--format must be table, csv or json, got "${f}"`);
-      }
-      format = f;
-    } else if (a === "--stats") stats = true;
-    else if (a === "--nan-as-null") nanAsNull = true;
-    else if (a === "--fill-as-null") fillAsNull = true;
-    else if (a === "--no-pushdown") pushdown = false;
-    else if (a === "--view") view = true;
-    else if (/^--?[A-Za-z]/.test(a)) throw new UsageError(`unknown option ${a}`);
-    else if (query === undefined) query = a;
-    else throw new UsageError(`unexpected argument ${a} (quote the query as one argument)`);
-  }
-  if (query === undefined || query.trim() === "")
-    throw new UsageError('sql needs a query: sql "SELECT ..." --table name=<path>');
-  if (tables.length === 0) throw new UsageError("sql needs at least one --table name=<path|url>");
+async function sql(
+  query: string,
+  tables: TableArg[],
+  o: {
+    format: Format;
+    stats: boolean;
+    nanAsNull: boolean;
+    fillAsNull: boolean;
+    pushdown: boolean;
+    view: boolean;
+  },
+): Promise<void> {
+  const { format, stats, nanAsNull, fillAsNull, pushdown, view } = o;
   const duckdb = await loadDuckDB("zarr-blosc2 sql");
   const instance = await duckdb.DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
@@ -234,45 +211,19 @@ function progressBar(rows: number, total: number): string {
   return `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${rows}/${total} rows`;
 }
 
-export async function exportCommand(args: string[]): Promise<void> {
-  let input: string | undefined;
-  let out: string | undefined;
-  let table: string | undefined;
-  let columns: string[] | undefined;
-  let where: Where | undefined;
-  let rowGroupRows: number | undefined;
-  let nanAsNull = false;
-  let fillAsNull = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined || v === "") throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--parquet") out = value();
-    else if (a.startsWith("--parquet=")) out = a.slice(10);
-    else if (a === "--table") table = value();
-    else if (a === "--where") where = parseWhereArg(value());
-    else if (a === "--columns")
-      columns = value()
-        .split(",")
-        .map((c) => c.trim())
-        .filter((c) => c !== "");
-    else if (a === "--row-group-rows") {
-      rowGroupRows = Number(value());
-      if (!Number.isSafeInteger(rowGroupRows) || rowGroupRows < 1) {
-        throw new UsageError("--row-group-rows must be a positive integer");
-      }
-    } else if (a === "--nan-as-null") nanAsNull = true;
-    else if (a === "--fill-as-null") fillAsNull = true;
-    else if (/^--?[A-Za-z]/.test(a)) throw new UsageError(`unknown option ${a}`);
-    else if (input === undefined) input = a;
-    else throw new UsageError(`unexpected argument ${a}`);
-  }
-  if (input === undefined) throw new UsageError("export needs a path or URL");
-  if (out === undefined || out === "")
-    throw new UsageError("export needs --parquet <file.parquet>");
+async function exportParquet(
+  input: string,
+  out: string,
+  options: {
+    table: string | undefined;
+    columns: string[] | undefined;
+    where: Where | undefined;
+    rowGroupRows: number | undefined;
+    nanAsNull: boolean;
+    fillAsNull: boolean;
+  },
+): Promise<void> {
+  const { table, columns, where, rowGroupRows, nanAsNull, fillAsNull } = options;
   const o = await openTableSource(input);
   const tty = process.stderr.isTTY === true;
   try {
@@ -298,3 +249,108 @@ export async function exportCommand(args: string[]): Promise<void> {
     await o.close();
   }
 }
+
+const nullOptions = {
+  "nan-as-null": { type: "boolean", help: "NaN in float variables becomes NULL." },
+  "fill-as-null": {
+    type: "boolean",
+    help: "Values equal to the array's fill value become NULL.",
+  },
+} as const;
+
+export const sqlCommand = defineCommand({
+  name: "sql",
+  description:
+    "Run SQL (DuckDB, @duckdb/node-api) over b2nd files and Zarr arrays or groups, each registered as a table: one row per array point, one column per dimension (coordinates, or indices dim_0...), then one per variable. A group holding arrays over different dimensions has several tables: the one whose variables the query names is used, or name it with #dim1,dim2. Only the variables the query names are read, and with one table, simple WHERE conditions on dimensions (x BETWEEN a AND b, y >= c, t = v, AND-ed) are pushed into the read. Tables are filled once with the rows read; --view registers views that a worker thread re-reads for each query instead (DuckDB then decides which variables are read).",
+  positionals: [
+    { name: '"<query>"', missing: 'sql needs a query: sql "SELECT ..." --table name=<path>' },
+  ],
+  options: {
+    table: {
+      type: "string",
+      short: "t",
+      multiple: true,
+      value: "name=<path|url>[#dims]",
+      help: "A table to register (at least one).",
+    },
+    format: {
+      type: "string",
+      short: "f",
+      value: "table|csv|json",
+      help: "Output format: an aligned table (default), CSV with a header, or a JSON array of objects.",
+    },
+    ...nullOptions,
+    stats: { type: "boolean", help: "Print what was read for each table, on stderr." },
+    "no-pushdown": { type: "boolean", help: "Do not push WHERE conditions into the read." },
+    view: { type: "boolean", help: "Register views re-read per query instead of tables." },
+  },
+  async run({ values, positionals }) {
+    const query = positionals[0]!;
+    if (query.trim() === "") {
+      throw new UsageError('sql needs a query: sql "SELECT ..." --table name=<path>');
+    }
+    const tables = values.table.map(parseTableArg);
+    if (tables.length === 0) throw new UsageError("sql needs at least one --table name=<path|url>");
+    const format = values.format ?? "table";
+    if (format !== "table" && format !== "csv" && format !== "json") {
+      throw new UsageError(`--format must be table, csv or json, got "${format}"`);
+    }
+    await sql(query, tables, {
+      format,
+      stats: values.stats,
+      nanAsNull: values["nan-as-null"],
+      fillAsNull: values["fill-as-null"],
+      pushdown: !values["no-pushdown"],
+      view: values.view,
+    });
+  },
+});
+
+export const exportCommand = defineCommand({
+  name: "export",
+  description:
+    "Write a b2nd array or a Zarr array or group table as Parquet (hyparquet-writer): one row group per chunk slab, min/max statistics. --where keeps a box of dimension values (coordinate units; =lo..hi is inclusive) and reads only the blocks inside it. Shows a progress bar when stderr is a terminal.",
+  positionals: [{ name: "<path|url>", missing: "export needs a path or URL" }],
+  options: {
+    parquet: {
+      type: "string",
+      required: true,
+      value: "<out.parquet>",
+      help: "The Parquet file to write.",
+    },
+    table: { type: "string", value: "<dims>", help: "A group's table, by dimension names." },
+    columns: { type: "string", value: "a,b", help: "The variables to write (default: all)." },
+    where: {
+      type: "string",
+      value: '"lat=-20..30,lon=90,time>=59"',
+      help: "Conditions on dimensions: dim=v, dim=lo..hi, dim>=v, dim>v, dim<=v, dim<v.",
+    },
+    "row-group-rows": {
+      type: "string",
+      value: "N",
+      help: "Most rows per row group (default 1048576).",
+    },
+    ...nullOptions,
+  },
+  async run({ values, positionals }) {
+    let rowGroupRows: number | undefined;
+    if (values["row-group-rows"] !== undefined) {
+      rowGroupRows = Number(values["row-group-rows"]);
+      if (!Number.isSafeInteger(rowGroupRows) || rowGroupRows < 1) {
+        throw new UsageError("--row-group-rows must be a positive integer");
+      }
+    }
+    const columns = values.columns
+      ?.split(",")
+      .map((c) => c.trim())
+      .filter((c) => c !== "");
+    await exportParquet(positionals[0]!, values.parquet, {
+      table: values.table,
+      columns,
+      where: values.where === undefined ? undefined : parseWhereArg(values.where),
+      rowGroupRows,
+      nanAsNull: values["nan-as-null"],
+      fillAsNull: values["fill-as-null"],
+    });
+  },
+});

@@ -48,3 +48,8 @@ export function loadDuckDB(neededBy: string): Promise<DuckDBModule> {
 export function loadParquetWriter(neededBy: string): Promise<ParquetWriterModule> {
   return loadOptional("hyparquet-writer", neededBy, () => import("hyparquet-writer"));
 }
+
+export type ZarritaModule = typeof import("zarrita");
+export function loadZarrita(neededBy: string): Promise<ZarritaModule> {
+  return loadOptional("zarrita", neededBy, () => import("zarrita"));
+}
