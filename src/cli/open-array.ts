@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type B2ndArray, openB2nd } from "../decode/b2nd-read.js";
 import { OptionsError, ZarrBlosc2Error } from "../errors.js";
+import { openSource } from "../io/source.js";
 import { type DimRange, normalizeSelection, type Selection } from "../plan/selection.js";
 import { loadZarrita, type ZarritaModule } from "../table/deps.js";
 
@@ -41,7 +42,18 @@ export interface ReadStats {
 
 const ZARR_FILES = ["zarr.json", ".zarray", ".zgroup"];
 
-function b2ndArray(arr: B2ndArray): CliArray {
+/** Opens a b2nd array on a source this function opens, and closes again if opening fails. */
+async function openB2ndInput(input: string): Promise<CliArray> {
+  const source = await openSource(input);
+  try {
+    return b2ndArray(await openB2nd(source), () => source.close?.());
+  } catch (err) {
+    await source.close?.();
+    throw err;
+  }
+}
+
+function b2ndArray(arr: B2ndArray, close: () => Promise<void> | undefined): CliArray {
   return {
     kind: "b2nd",
     shape: arr.shape,
@@ -55,7 +67,11 @@ function b2ndArray(arr: B2ndArray): CliArray {
       return { bytes, shape: r.shape, stats: r.stats };
     },
     metadata: async () => ({}),
-    close: () => arr.close(),
+    // The source was opened here, so closing it is ours (closing twice is harmless).
+    close: async () => {
+      await arr.close();
+      await close();
+    },
   };
 }
 
@@ -75,7 +91,7 @@ function isGroupMetadata(path: string): boolean {
 /** Opens `input` (path or URL) as one array. */
 export async function openCliArray(input: string): Promise<CliArray> {
   if (/^https?:\/\//i.test(input)) {
-    if (/\.(b2nd|b2frame)\/?$/i.test(input)) return b2ndArray(await openB2nd(input));
+    if (/\.(b2nd|b2frame)\/?$/i.test(input)) return openB2ndInput(input);
     const zarr = await zarrita("this command on a Zarr URL");
     const store = new zarr.FetchStore(input.replace(/\/+$/, ""));
     let node: unknown;
@@ -83,18 +99,18 @@ export async function openCliArray(input: string): Promise<CliArray> {
       node = await zarr.open(store);
     } catch {
       // Not Zarr metadata there: the URL may still be a b2nd file without the extension.
-      return b2ndArray(await openB2nd(input));
+      return openB2ndInput(input);
     }
     return zarrArray(input, node);
   }
   const path = resolve(input);
-  // A missing path goes to openB2nd, whose SourceError names it.
+  // A missing path goes to openSource, whose SourceError names it.
   if (
     !existsSync(path) ||
     !statSync(path).isDirectory() ||
     existsSync(join(path, "chunks.b2frame"))
   ) {
-    return b2ndArray(await openB2nd(path));
+    return openB2ndInput(path);
   }
   if (!isZarrDirectory(path)) {
     throw new OptionsError(
