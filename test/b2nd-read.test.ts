@@ -217,6 +217,7 @@ describe("b2nd fixtures from python-blosc2", () => {
           );
         }
       }
+      await arr.close();
     });
   }
   // batchBytes: 1 cuts every chunk into one-block chunks (plus block 0 for delta): the path
@@ -232,6 +233,7 @@ describe("b2nd fixtures from python-blosc2", () => {
         const npy = readNpy(expected.get(`${a.name}#${i}`)!);
         if (a.special !== "uninit") expect(bytesOf(got.data), a.name).toEqual(npy.data);
       }
+      await arr.close();
     }
   });
 });
@@ -253,6 +255,7 @@ describe("sparse frames over HTTP", () => {
           expect(part.stats.chunksTouched).toBe(1);
           expect(part.stats.requests).toBeGreaterThan(0);
         }
+        await local.close();
       }
     } finally {
       await server.close();

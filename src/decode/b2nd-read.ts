@@ -683,6 +683,20 @@ export async function openB2nd(
   const store: FrameStore = isDirectorySource(opened)
     ? { frame: opened.file("chunks.b2frame"), dir: opened }
     : { frame: opened };
+  try {
+    return await openFrame(store, options);
+  } catch (err) {
+    // A source opened here is closed here: a failed open leaves no file handle behind. A
+    // source the caller passed in stays the caller's to close.
+    if (opened !== input) {
+      await Promise.allSettled([store.frame.close?.(), store.dir?.close?.()]);
+    }
+    throw err;
+  }
+}
+
+/** Reads and checks the frame's header, index and trailer: the array, or a typed error. */
+async function openFrame(store: FrameStore, options: OpenB2ndOptions): Promise<B2ndArray> {
   const name = store.dir ? store.dir.name : store.frame.name;
   const maxDecodedBytes = options.maxDecodedBytes ?? DEFAULT_MAX;
   const { header, indexChunk, nchunks, trailer } = await readFrame(

@@ -42,7 +42,13 @@ function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
 async function handle(msg: WorkerRequest): Promise<void> {
   if (msg.type === "open") {
     const opened = await openTableSource(msg.input);
-    const scan = await openScan(opened.source, msg.options);
+    let scan: Awaited<ReturnType<typeof openScan>>;
+    try {
+      scan = await openScan(opened.source, msg.options);
+    } catch (err) {
+      await opened.close(); // no file left open by a scan that never started
+      throw err;
+    }
     scans.set(msg.id, { batches: scan.batches(), stats: scan.stats, close: opened.close });
     reply({ ok: true, totalRows: scan.totalRows });
     return;
@@ -56,7 +62,15 @@ async function handle(msg: WorkerRequest): Promise<void> {
     return;
   }
   if (!running) throw new Error(`no scan ${msg.id}`);
-  const next = await running.batches.next();
+  let next: IteratorResult<ColumnBatch>;
+  try {
+    next = await running.batches.next();
+  } catch (err) {
+    // A failed scan is over: close its files now rather than when the worker ends.
+    scans.delete(msg.id);
+    await running.close().catch(() => {});
+    throw err;
+  }
   if (next.done) {
     scans.delete(msg.id);
     await running.close();
