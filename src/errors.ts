@@ -3,6 +3,13 @@
 /** Base class of every error this library throws on purpose. */
 export class ZarrBlosc2Error extends Error {
   override name = "ZarrBlosc2Error";
+  /**
+   * Set when the error arose reading one chunk of an array: the b2nd chunk's index (C order in
+   * the chunk grid), or a Zarr chunk's coordinates. The message names it too.
+   */
+  chunk?: number | readonly number[];
+  /** That chunk's stored bytes in the source, first and last inclusive, when known. */
+  chunkRange?: [number, number];
 }
 
 /** Invalid options or arguments passed by the caller. */

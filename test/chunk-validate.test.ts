@@ -388,7 +388,7 @@ describe("only the blocks a decode uses are walked", () => {
           { start: 20, stop: 21, step: null },
           { start: 40, stop: 41, step: null },
         ]),
-      /^bad\.b2nd chunk 1: block 2 stream 0 csize 100000/,
+      /^bad\.b2nd: chunk 1 \(bytes \d+-\d+\): block 2 stream 0 csize 100000/,
     );
     // The whole chunk 1 (rows 0-31, columns 32-63) is checked as a whole.
     await rejectedBeforeWasm(
@@ -397,7 +397,7 @@ describe("only the blocks a decode uses are walked", () => {
           { start: 0, stop: 32, step: null },
           { start: 32, stop: 64, step: null },
         ]),
-      /^bad\.b2nd chunk 1: block 2 stream 0 csize 100000/,
+      /^bad\.b2nd: chunk 1 \(bytes \d+-\d+\): block 2 stream 0 csize 100000/,
     );
     // Other blocks of the same chunk still read (a partial chunk holds only those).
     const { data } = await damaged.get([{ start: 0, stop: 16, step: null }, null]);

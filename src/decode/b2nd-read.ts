@@ -45,6 +45,7 @@ import {
   decompressWritten,
   needsBlockZero,
 } from "./blosc2.js";
+import { type ChunkContext, inChunk } from "./chunk-error.js";
 import type { DecodePool } from "./pool.js";
 import { type CopyContext, copyBlock, type ScatterJob, scatterBatch } from "./scatter.js";
 
@@ -236,7 +237,9 @@ export class B2ndArray {
         { ...options, pool, shared },
         ctx,
         (s) => (offset, length) => scratch.read(s, offset, length, held, options.signal),
-      );
+      ).catch((err: unknown) => {
+        throw this.chunkError(err, cp.chunk);
+      });
       // Only after success: after a failure another read may still be writing into them.
       for (const b of held) scratch.give(b);
       blocksDecoded += decoded; // not `+= await`: chunks run concurrently
@@ -260,6 +263,22 @@ export class B2ndArray {
     const strides = cStrides(shape);
     let k = 0;
     return ranges.map((r) => (r.keep ? strides[k++]! : 0));
+  }
+
+  /** `err` naming the source, the chunk and its stored bytes (see chunk-error.ts). */
+  private chunkError(err: unknown, chunk: number): unknown {
+    const loc = this.offsets[chunk];
+    const ctx: ChunkContext = {
+      source: this.name,
+      chunk,
+      prefixes: [`${this.name} chunk ${chunk}`, this.name],
+    };
+    if (loc?.kind === "data") {
+      const { source, base, end } = this.chunkSource(loc.offset);
+      ctx.source = source.name;
+      if (end !== undefined) ctx.range = [base, end - 1];
+    }
+    return inChunk(err, ctx);
   }
 
   private checkSize(bytes: number, what: string): void {

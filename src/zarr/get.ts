@@ -8,6 +8,7 @@
 import type { AbsolutePath, RangeQuery } from "@zarrita/storage";
 import type * as zarr from "zarrita";
 import { openB2nd } from "../decode/b2nd-read.js";
+import { inChunk } from "../decode/chunk-error.js";
 import type { DecodePool } from "../decode/pool.js";
 import { FormatError, OptionsError, ZarrBlosc2Error } from "../errors.js";
 import { forEachLimited } from "../io/pool.js";
@@ -356,6 +357,15 @@ async function getWith(
     const z = await import("zarrita");
     const location = new z.Location(countingStore(store, io) as zarr.Readable, arr.path);
     const counted = await z.open(location, { kind: "array" });
+    // zarrita's codecs do not know which chunk they decode: say it here. zarrita wraps a
+    // codec's error in a CodecPipelineError whose message omits it; ours is the cause.
+    const getChunk = counted.getChunk.bind(counted);
+    counted.getChunk = (coords, ...rest) =>
+      getChunk(coords, ...rest).catch((err: unknown) => {
+        const cause = (err as { cause?: unknown } | null)?.cause;
+        const ours = cause instanceof ZarrBlosc2Error && !(err instanceof ZarrBlosc2Error);
+        throw inChunk(ours ? cause : err, { source: name, chunk: coords });
+      });
     const result = await z.get(
       counted as AnyArray,
       selection as Parameters<typeof z.get>[1],

@@ -33,10 +33,13 @@ export class MissingChunk extends Error {}
 
 /**
  * The name of `key` in error messages: its URL for stores that have one (zarrita's
- * FetchStore resolves keys against `store.url` this way), else the key itself.
+ * FetchStore resolves keys against `store.url` this way), its path for stores with a `root`
+ * directory (FileSystemStore), else the key itself.
  */
 export function keyName(store: RangeStore, key: AbsolutePath): string {
-  const url = (store as { url?: unknown }).url;
+  const { url, root } = store as { url?: unknown; root?: unknown };
+  // A FileSystemStore's key is a file under its root directory.
+  if (typeof root === "string" && root !== "") return `${root.replace(/[/\\]+$/, "")}${key}`;
   if (typeof url !== "string" && !(url instanceof URL)) return key;
   try {
     const base = new URL(url);

@@ -14,6 +14,7 @@ import {
   MAX_FILTERS,
 } from "../../format/chunk.js";
 import { B2ND_MAX_DIM } from "../../format/frame-write.js";
+import { MemorySource } from "../../io/source.js";
 import { bytesOfChunkData, itemsizeOf, numpyDtypeOf, toZarritaData } from "../dtype.js";
 
 /** What zarrita passes to `fromConfig` (its ChunkMetadata). */
@@ -319,7 +320,7 @@ export class B2ndCodec {
   }
 
   async decode(bytes: Uint8Array): Promise<Chunk<DataType>> {
-    const arr = await openB2nd(bytes);
+    const arr = await openB2nd(new MemorySource(bytes, "b2nd chunk"));
     try {
       if (!sameShape(arr.shape, this.frameShape)) {
         throw new FormatError(
