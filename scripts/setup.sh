@@ -21,12 +21,15 @@ digest() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 done_with() { [ -f "$state/$1" ] && [ "$(cat "$state/$1")" = "$2" ]; }
 
 # 1. System packages: emscripten (the wasm compiler), chromium (the browser test, driven by
-#    playwright-core; never `playwright install`), gcc (the bench's native reference build).
+#    playwright-core; never `playwright install`), gcc (the bench's native reference build),
+#    nginx (a real Range-capable server for the HTTP retry test, which starts its own on a
+#    temp config; the package's own service is not needed).
 need_apt=()
 command -v emcc >/dev/null 2>&1 || need_apt+=(emscripten)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing apt packages: ${need_apt[*]}"
@@ -35,8 +38,17 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
+  # Installing nginx must not start its service (port 80): Debian's policy-rc.d says no,
+  # for the time of this install only, unless the machine has its own policy already.
+  own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  [ "$own_policy" = 0 ] || rm -f /usr/sbin/policy-rc.d
 fi
 
 # 2. Python venv with pinned requirements (fixture generation and interop tests).

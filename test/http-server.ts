@@ -68,6 +68,15 @@ export interface ServerOptions {
    * the connection (bodies no longer than this are sent whole).
    */
   dropConnectionAfterBytes?: number;
+  /** Per request: drop the connection after this many body bytes (undefined: do not). */
+  dropConnectionFor?: (request: RequestInfo) => number | undefined;
+  /**
+   * Answer requests for missing files with this status and an HTML page (text/html), as
+   * single-page-app and some static servers do (default: 404 with a short text).
+   */
+  missingPage?: number;
+  /** A Retry-After header sent with every forced status (status, failAfter, statusFor). */
+  retryAfter?: string;
   /** Send the headers and half the body, wait this long, then send the rest. */
   slowBodyMs?: number;
   /**
@@ -166,6 +175,7 @@ export async function startServer(root: string, options: ServerOptions = {}): Pr
     record: RecordedRequest,
     n: number,
   ): Promise<void> {
+    let dropAfter: number | undefined = live.dropConnectionAfterBytes;
     const send = (status: number, headers: Record<string, string | number>, body?: Buffer) => {
       if (res.destroyed || closed) return;
       let payload = body && req.method !== "HEAD" ? body : undefined;
@@ -176,7 +186,7 @@ export async function startServer(root: string, options: ServerOptions = {}): Pr
         req.method === "HEAD" ? (headers["Content-Length"] ?? 0) : (payload?.length ?? 0);
       res.writeHead(status, { ...headers, "Content-Length": contentLength });
       record.status = status;
-      const drop = live.dropConnectionAfterBytes;
+      const drop = dropAfter;
       if (payload && drop !== undefined && payload.length > drop) {
         // Headers promise the whole body; the connection dies after `drop` bytes.
         record.bytes = drop;
@@ -205,31 +215,45 @@ export async function startServer(root: string, options: ServerOptions = {}): Pr
       record.bytes = payload?.length ?? 0;
       res.end(payload);
     };
-    const text = (status: number, message: string) =>
-      send(status, { "Content-Type": "text/plain" }, Buffer.from(`${message}\n`));
+    const text = (status: number, message: string, extra: Record<string, string> = {}) =>
+      send(status, { "Content-Type": "text/plain", ...extra }, Buffer.from(`${message}\n`));
 
     const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+    const request: RequestInfo = {
+      method: req.method ?? "",
+      path: pathname,
+      ...(req.headers.range === undefined ? {} : { range: req.headers.range }),
+      ...(rangeStartOf(req.headers.range) === undefined
+        ? {}
+        : { rangeStart: rangeStartOf(req.headers.range) }),
+      n,
+    };
     const forced =
       live.status ??
       (live.failAfter !== undefined && n > live.failAfter ? (live.failStatus ?? 500) : undefined) ??
-      live.statusFor?.({
-        method: req.method ?? "",
-        path: pathname,
-        ...(req.headers.range === undefined ? {} : { range: req.headers.range }),
-        ...(rangeStartOf(req.headers.range) === undefined
-          ? {}
-          : { rangeStart: rangeStartOf(req.headers.range) }),
-        n,
-      });
-    if (forced !== undefined) return text(forced, `status ${forced}`);
+      live.statusFor?.(request);
+    if (forced !== undefined) {
+      const extra: Record<string, string> =
+        live.retryAfter === undefined ? {} : { "Retry-After": live.retryAfter };
+      return text(forced, `status ${forced}`, extra);
+    }
+    dropAfter = live.dropConnectionFor?.(request) ?? live.dropConnectionAfterBytes;
     if (req.method !== "GET" && req.method !== "HEAD") {
       return send(405, { Allow: "GET, HEAD" });
     }
     if (req.method === "HEAD" && live.noHead) return send(405, { Allow: "GET" });
+    const missing = () =>
+      live.missingPage === undefined
+        ? text(404, "not found")
+        : send(
+            live.missingPage,
+            { "Content-Type": "text/html; charset=utf-8" },
+            Buffer.from("<!doctype html><html><body><h1>Not here</h1></body></html>\n"),
+          );
     const file = await resolveFile(pathname);
-    if (file === undefined) return text(404, "not found");
+    if (file === undefined) return missing();
     const info = await stat(file);
-    if (!info.isFile()) return text(404, "not found");
+    if (!info.isFile()) return missing();
     const size = info.size;
     const base = {
       "Content-Type": live.contentTypes ? contentTypeOf(file) : "application/octet-stream",

@@ -61,6 +61,19 @@ export interface OpenB2ndOptions {
   /** fetch implementation and headers for HTTP(S) sources. */
   fetch?: typeof fetch;
   headers?: Record<string, string>;
+  /** HTTP: repeats of a read after a connection error or HTTP 429/502/503/504 (default 3). */
+  retries?: number;
+  /** HTTP: wait before the first retry, doubled for each next one (default 200 ms). */
+  retryDelayMs?: number;
+  /** HTTP: the longest wait before a retry, also for Retry-After (default 10 s). */
+  maxRetryDelayMs?: number;
+  /**
+   * HTTP: when the server ignores Range requests, download the whole file once (up to
+   * maxFullReadBytes) and read from it (default false: a SourceError).
+   */
+  allowFullRead?: boolean;
+  /** HTTP: the largest file allowFullRead downloads (default: maxDecodedBytes). */
+  maxFullReadBytes?: number;
   /**
    * Decoded bytes per wasm call (default 4 MiB, at least one block): a partial read
    * decodes the blocks it needs in batches this size, so its scratch memory is bounded by
@@ -698,6 +711,11 @@ export async function openB2nd(
     stats,
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.headers ? { headers: options.headers } : {}),
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
+    ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
+    ...(options.maxRetryDelayMs === undefined ? {} : { maxRetryDelayMs: options.maxRetryDelayMs }),
+    ...(options.allowFullRead ? { allowFullRead: true } : {}),
+    maxFullReadBytes: options.maxFullReadBytes ?? options.maxDecodedBytes ?? DEFAULT_MAX,
   });
   const store: FrameStore = isDirectorySource(opened)
     ? { frame: opened.file("chunks.b2frame"), dir: opened }

@@ -3,7 +3,7 @@
 // dynamic import only when openSource is given a local path.
 
 import { ZarrBlosc2Error } from "../errors.js";
-import { HttpDirectory, HttpSource } from "./http.js";
+import { HttpDirectory, type HttpOptions, HttpSource } from "./http.js";
 
 /** Counters shared by every source opened for one array. */
 export interface SourceStats {
@@ -50,6 +50,8 @@ export class SourceError extends ZarrBlosc2Error {
   override name = "SourceError";
   /** The HTTP status when the failure is an HTTP answer. */
   readonly status: number | undefined;
+  /** How many times the request was made, when it was retried (HTTP sources). */
+  readonly attempts: number | undefined;
   constructor(
     /** Path or URL of the source. */
     readonly sourceName: string,
@@ -57,7 +59,7 @@ export class SourceError extends ZarrBlosc2Error {
     readonly range: [number, number] | undefined,
     /** What went wrong. */
     readonly problem: string,
-    options?: { cause?: unknown; status?: number },
+    options?: { cause?: unknown; status?: number; attempts?: number },
   ) {
     super(
       range === undefined
@@ -66,6 +68,7 @@ export class SourceError extends ZarrBlosc2Error {
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.status = options?.status;
+    this.attempts = options?.attempts;
   }
 }
 
@@ -180,7 +183,11 @@ function isSourceObject(input: unknown): input is ByteSource | DirectorySource {
   );
 }
 
-export interface OpenSourceOptions {
+export interface OpenSourceOptions
+  extends Pick<
+    HttpOptions,
+    "retries" | "retryDelayMs" | "maxRetryDelayMs" | "allowFullRead" | "maxFullReadBytes"
+  > {
   /** Counters to share (default: a new one). */
   stats?: SourceStats;
   /** fetch implementation for HTTP (default: globalThis.fetch). */
@@ -252,7 +259,8 @@ async function openHttp(
   stats: SourceStats,
   options: OpenSourceOptions,
 ): Promise<ByteSource | DirectorySource> {
-  const httpOptions = { stats, fetch: options.fetch, headers: options.headers };
+  const { stats: _stats, ...rest } = options;
+  const httpOptions: HttpOptions = { ...rest, stats };
   if (url.pathname.endsWith("/")) return new HttpDirectory(url, httpOptions);
   const source = new HttpSource(url, httpOptions);
   try {

@@ -133,13 +133,30 @@ async function readLayout(arr: AnyArray, store: RangeStore): Promise<Layout> {
   if (typeof store.getRange !== "function") {
     return { kind: "fallback", reason: "the store has no getRange: whole chunks were read" };
   }
+  // As zarrita's open does: a zarr.json that is missing or not JSON (a server's HTML page for
+  // a missing file, with status 200) means "not v3". zarrita opened the array, so it was then
+  // opened as v2. A zarr.json that does not describe this array (zarr.open.v2 ignoring v3
+  // metadata beside it) is not this array's either.
+  const notV3: Layout = { kind: "fallback", reason: "not a Zarr v3 array (no b2nd codec)" };
   const raw = await store.get(arr.resolve("zarr.json").path);
-  if (raw === undefined) return { kind: "fallback", reason: "not a Zarr v3 array (no b2nd codec)" };
-  let meta: ArrayMeta;
+  if (raw === undefined) return notV3;
+  let meta: ArrayMeta & { node_type?: unknown };
   try {
-    meta = JSON.parse(new TextDecoder().decode(raw)) as ArrayMeta;
-  } catch (cause) {
-    throw new FormatError(`${arr.path}/zarr.json`, `not valid JSON (${(cause as Error).message})`);
+    meta = JSON.parse(new TextDecoder().decode(raw)) as typeof meta;
+  } catch {
+    return notV3;
+  }
+  if (
+    meta === null ||
+    typeof meta !== "object" ||
+    meta.zarr_format !== 3 ||
+    meta.node_type !== "array" ||
+    !Array.isArray(meta.shape) ||
+    meta.shape.length !== arr.shape.length ||
+    meta.shape.some((n, d) => n !== arr.shape[d]) ||
+    meta.data_type !== arr.dtype
+  ) {
+    return notV3;
   }
   if (meta.chunk_grid?.name !== "regular")
     return { kind: "fallback", reason: "not a regular chunk grid" };
