@@ -29,13 +29,17 @@ interface PageResult {
 }
 
 async function buildVite(app: string, out: string): Promise<void> {
-  const { build } = await import("vite");
+  // ZB_VITE=/path/to/node_modules/vite/dist/node/index.js tries another Vite (7 was checked so).
+  const { build, version } = (await import(process.env.ZB_VITE ?? "vite")) as typeof import("vite");
   await build({
     root: app,
     base: "./",
     configFile: false,
     logLevel: "error",
     build: { outDir: out, emptyOutDir: true, minify: false },
+    // Vite 7 (Rollup) builds IIFE workers, its default, without code splitting, and the worker
+    // has dynamic imports; Vite 8 builds its default (docs/bundlers.md).
+    ...(Number(version.split(".")[0]) < 8 ? { worker: { format: "es" as const } } : {}),
   });
 }
 
