@@ -57,7 +57,9 @@ export function loadParquetWriter(neededBy: string): Promise<ParquetWriterModule
   return loadOptional("hyparquet-writer", neededBy, () => import("hyparquet-writer"));
 }
 
+/** @internal */
 export type ZarritaModule = typeof import("zarrita");
+/** @internal */
 export function loadZarrita(neededBy: string): Promise<ZarritaModule> {
   return loadOptional("zarrita", neededBy, () => import("zarrita"));
 }
