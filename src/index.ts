@@ -1,65 +1,13 @@
-export {
-  B2ndArray,
-  type GetOptions,
-  type GetResult,
-  type GetStats,
-  type OpenB2ndOptions,
-  openB2nd,
-} from "./decode/b2nd-read.js";
-export { type B2ndWriteOptions, writeB2nd, writeB2ndFile } from "./decode/b2nd-write.js";
-export {
-  asBytes,
-  blosc2Version,
-  bytesEqual,
-  type CompressOptions,
-  compress,
-  decompress,
-  decompressBlocks,
-  decompressItems,
-  type ResolvedCompressOptions,
-  type SplitMode,
-} from "./decode/blosc2.js";
-export {
-  createDecodePool,
-  DecodePool,
-  type DecodePoolOptions,
-} from "./decode/pool.js";
-export { type Blosc2Wasm, initBlosc2, type WasmSource } from "./decode/wasm.js";
-export {
-  BLOSC2_ERROR_MEANINGS,
-  Blosc2Error,
-  FormatError,
-  OptionsError,
-  WasmTrapError,
-  ZarrBlosc2Error,
-} from "./errors.js";
-export {
-  type ChunkFlags,
-  type ChunkInfo,
-  type CodecName,
-  chunkInfo,
-  type FilterName,
-  type SpecialKind,
-} from "./format/chunk.js";
-export {
-  arrayFor,
-  type DType,
-  parseDtype,
-  type TypedArray,
-  toNativeByteOrder,
-} from "./format/dtype.js";
-export {
-  type ByteSource,
-  type DirectorySource,
-  MemorySource,
-  openSource,
-  SourceError,
-  type SourceStats,
-} from "./io/source.js";
-export { type DimSelection, type Selection, type Slice, slice } from "./plan/selection.js";
-export { type ToArrowOptions, toArrow } from "./table/arrow.js";
+// The package entry for Node (and the types of every entry): the browser entry's exports
+// (./browser.ts), plus what needs Node or an optional dependency — writeB2ndFile, the Zarr
+// integration (zarrita, also "zarr-blosc2/zarr") and the table layer (Arrow, DuckDB, Parquet).
+// Optional dependencies load on first use.
+export * from "./browser.js";
+export { writeB2ndFile } from "./decode/b2nd-write.js";
+export { type RecordBatchLike, type ToArrowOptions, toArrow } from "./table/arrow.js";
 export { MissingDependencyError } from "./table/deps.js";
 export {
+  type DuckDBConnectionLike,
   type RegisteredTable,
   type RegisterTableOptions,
   registerTable,
@@ -75,7 +23,17 @@ export {
   type TableSpec,
 } from "./table/tables.js";
 export type { DimCondition, Where } from "./table/where.js";
-export { get, type ZarrGetOptions, type ZarrGetStats } from "./zarr/get.js";
+export {
+  get,
+  type ZarrArrayLike,
+  type ZarrBoolArray,
+  type ZarrChunk,
+  type ZarrDataOf,
+  type ZarrDimSelection,
+  type ZarrGetOptions,
+  type ZarrGetStats,
+  type ZarrScalarOf,
+} from "./zarr/get.js";
 export {
   type CodecRegistry,
   registerBlosc2Codecs,

@@ -35,7 +35,7 @@ const manifest = readTableManifest();
 
 async function collect(source: Parameters<typeof toArrow>[0], options: ToArrowOptions = {}) {
   const batches: RecordBatch[] = [];
-  for await (const b of toArrow(source, options)) batches.push(b);
+  for await (const b of toArrow<RecordBatch>(source, options)) batches.push(b);
   const names = batches[0]!.schema.fields.map((f) => f.name);
   const columns: Record<string, unknown[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (const b of batches) {

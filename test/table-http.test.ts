@@ -43,7 +43,7 @@ async function rowsOf(options: Parameters<typeof toArrow>[1]) {
   const before = served();
   let rows = 0;
   const batches: RecordBatch[] = [];
-  for await (const b of toArrow(group as never, options)) {
+  for await (const b of toArrow<RecordBatch>(group as never, options)) {
     rows += b.numRows;
     batches.push(b);
   }

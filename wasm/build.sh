@@ -54,6 +54,19 @@ link=(-sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB
   -sINITIAL_MEMORY=16MB -sTOTAL_STACK=1MB -sERROR_ON_UNDEFINED_SYMBOLS=1
   -sEXPORTED_FUNCTIONS=_malloc,_free)
 
+# The licences of what is compiled in travel with the binary (refreshed on every run, without
+# a rebuild). Names are lower case: C-Blosc2 ships ZLIB.txt (an older zlib text) and the zlib
+# compiled in has its own LICENSE; two names differing only in case clash on case-insensitive
+# file systems, so zlib.txt is the compiled zlib's and C-Blosc2's copy is left out.
+rm -rf "$out/licenses"
+mkdir -p "$out/licenses"
+cp "$b2/LICENSE.txt" "$out/licenses/c-blosc2.txt"
+for f in "$b2"/LICENSES/*.txt; do
+  name=$(basename "$f" | tr '[:upper:]' '[:lower:]')
+  [ "$name" = zlib.txt ] || cp "$f" "$out/licenses/$name"
+done
+cp "$libs/$ZLIB_DIR/LICENSE" "$out/licenses/zlib.txt"
+
 stamp_input=$(cat "$here/source.env" "$here/build.sh" "$here/sources.sh" "$here/glue.c"; emcc --version 2>/dev/null | sed -n 1p)
 stamp=$(printf '%s' "$stamp_input" | sha256sum | cut -d' ' -f1)
 if [ -f "$out/blosc2.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
@@ -105,11 +118,5 @@ if [ "$failed" != 0 ]; then
 fi
 emcc "${flags[@]}" "${link[@]}" "$obj"/*.o -o "$out/blosc2.wasm"
 rm -rf "$obj"
-# The licences of what is compiled in travel with the binary.
-rm -rf "$out/licenses"
-mkdir -p "$out/licenses"
-cp "$b2/LICENSE.txt" "$out/licenses/c-blosc2.txt"
-cp "$b2"/LICENSES/*.txt "$out/licenses/" 2>/dev/null || true
-cp "$libs/$ZLIB_DIR/LICENSE" "$out/licenses/zlib.txt" 2>/dev/null || true
 echo "$stamp" > "$out/.stamp"
 echo "wasm: built $out/blosc2.wasm ($(stat -c %s "$out/blosc2.wasm") bytes)"

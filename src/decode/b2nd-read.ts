@@ -4,7 +4,13 @@ import { FormatError, OptionsError } from "../errors.js";
 import { type B2ndMeta, parseB2ndMeta } from "../format/b2nd-meta.js";
 import { blockEnds, type ChunkInfo, chunkInfo, EXTENDED_HEADER_LENGTH } from "../format/chunk.js";
 import { cutChunk } from "../format/chunk-subset.js";
-import { arrayFor, type DType, type TypedArray } from "../format/dtype.js";
+import {
+  type ArrayOfDtype,
+  arrayFor,
+  type DType,
+  parseDtype,
+  type TypedArray,
+} from "../format/dtype.js";
 import {
   type ChunkOffset,
   FRAME_PREFIX_LENGTH,
@@ -49,7 +55,13 @@ import { type ChunkContext, inChunk } from "./chunk-error.js";
 import type { DecodePool } from "./pool.js";
 import { type CopyContext, copyBlock, type ScatterJob, scatterBatch } from "./scatter.js";
 
-export interface OpenB2ndOptions {
+export interface OpenB2ndOptions<D extends string = string> {
+  /**
+   * The dtype the array must have, e.g. "<f8" or "float64" (a FormatError at open
+   * otherwise). It also types `get`'s data: `openB2nd(path, { dtype: "<f8" })` reads
+   * Float64Arrays (see ArrayOfDtype).
+   */
+  dtype?: D;
   /** Merge block byte ranges closer than this many bytes into one read (default 64 KiB). */
   mergeGap?: number;
   /** Refuse any single allocation (chunk, index, result) above this size (default 2 GiB). */
@@ -116,13 +128,13 @@ export interface GetStats {
   requests: number;
 }
 
-export interface GetResult {
+export interface GetResult<T extends TypedArray = TypedArray> {
   /**
    * Values in C order. Native typed array for little-endian dtypes (bool as 0/1 Uint8Array,
    * float16 as raw Uint16Array bits, complex as interleaved real/imaginary floats); for
    * big-endian dtypes a Uint8Array of the stored bytes (see toNativeByteOrder).
    */
-  data: TypedArray;
+  data: T;
   shape: number[];
   /** Element strides of `data` (C order), as in zarrita. */
   stride: number[];
@@ -143,7 +155,11 @@ interface FrameStore {
   dir?: DirectorySource;
 }
 
-export class B2ndArray {
+/**
+ * A b2nd array. `D` is the dtype it was opened with (openB2nd's `dtype` option, checked
+ * there); it types `get`'s data, and is `string` (any typed array) when not given.
+ */
+export class B2ndArray<D extends string = string> {
   readonly shape: number[];
   readonly chunkShape: number[];
   readonly blockShape: number[];
@@ -214,7 +230,7 @@ export class B2ndArray {
   }
 
   /** Reads `selection` (zarrita-style; null or omitted reads everything). */
-  async get(selection?: Selection, options: GetOptions = {}): Promise<GetResult> {
+  async get(selection?: Selection, options: GetOptions = {}): Promise<GetResult<ArrayOfDtype<D>>> {
     const ranges = normalizeSelection(selection, this.shape);
     const shape = resultShape(ranges);
     const itemsize = this.dtypeInfo.itemsize;
@@ -257,7 +273,9 @@ export class B2ndArray {
       for (const b of held) scratch.give(b);
       blocksDecoded += decoded; // not `+= await`: chunks run concurrently
     });
-    const data = this.dtypeInfo.littleEndian ? arrayFor(this.dtypeInfo, out) : out;
+    const data = (
+      this.dtypeInfo.littleEndian ? arrayFor(this.dtypeInfo, out) : out
+    ) as ArrayOfDtype<D>;
     return {
       data,
       shape,
@@ -702,10 +720,10 @@ async function decodeAttrs(trailer: Uint8Array, name: string): Promise<Record<st
  * local path (Node), a URL (HTTP range requests) or a ByteSource. Opening reads the header,
  * the chunk index and the trailer only (at most 4 requests for HTTP).
  */
-export async function openB2nd(
+export async function openB2nd<D extends string = string>(
   input: string | URL | Uint8Array | ArrayBuffer | ByteSource | DirectorySource,
-  options: OpenB2ndOptions = {},
-): Promise<B2ndArray> {
+  options: OpenB2ndOptions<D> = {},
+): Promise<B2ndArray<D>> {
   const stats = options.stats ?? newStats();
   const opened = await openSource(input, {
     stats,
@@ -811,7 +829,13 @@ async function openFrame(store: FrameStore, options: OpenB2ndOptions): Promise<B
     header.hasVlmetalayers || trailer.length > TRAILER_TAIL_LENGTH
       ? await decodeAttrs(trailer, name)
       : {};
-  return new B2ndArray(store, name, meta, header, offsets, attrs, {
+  if (options.dtype !== undefined) {
+    const expected = parseDtype(options.dtype, `${name}: the dtype option`).name;
+    if (expected !== meta.dtype.name) {
+      throw new FormatError(name, `dtype is ${meta.dtype.name}, expected ${expected}`);
+    }
+  }
+  return new B2ndArray<D>(store, name, meta, header, offsets, attrs, {
     mergeGap: options.mergeGap ?? 64 * 1024,
     maxDecodedBytes,
     concurrency: options.concurrency ?? 4,

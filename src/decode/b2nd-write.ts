@@ -563,17 +563,15 @@ export async function writeB2nd(
   });
 }
 
-/**
- * `writeB2nd`, then writes the frame to `path` (Node only; node:fs is imported on first use,
- * so this module still loads in browsers).
- */
+/** `writeB2nd`, then writes the frame to `path` (Node only). */
 export async function writeB2ndFile(
   path: string,
   data: ArrayBufferView | ArrayBuffer,
   shape: readonly number[],
   options: B2ndWriteOptions = {},
 ): Promise<void> {
+  const { writeLocalFile } = await import("#platform");
+  if (!writeLocalFile) throw new OptionsError("writeB2ndFile needs Node: use writeB2nd here");
   const frame = await writeB2nd(data, shape, options);
-  const { writeFile } = await import("node:fs/promises");
-  await writeFile(path, frame);
+  await writeLocalFile(path, frame);
 }

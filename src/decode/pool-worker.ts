@@ -11,10 +11,12 @@ interface Port {
   addEventListener?(event: "message", listener: (event: MessageEvent) => void): void;
 }
 
-const isNode = typeof process !== "undefined" && process.versions?.node !== undefined;
-const port: Port = isNode
-  ? ((await import("node:worker_threads")).parentPort as unknown as Port)
-  : (globalThis as unknown as Port);
+// A browser worker listens at once (messages that arrive before a listener are lost there); a
+// Node worker gets its parentPort from "#platform", which queues messages until a listener.
+// No top-level await, so bundlers may build this file as a classic (IIFE) worker too.
+const inBrowserWorker =
+  typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
+let port: Port;
 
 let ready: Promise<unknown> | undefined;
 
@@ -61,5 +63,12 @@ function serialize(err: unknown): Record<string, unknown> {
   };
 }
 
-if (port.on) port.on("message", (m) => void handle(m as PoolRequest));
-else port.addEventListener?.("message", (event) => void handle(event.data as PoolRequest));
+function listen(p: Port): void {
+  port = p;
+  if (p.on) p.on("message", (m) => void handle(m as PoolRequest));
+  else p.addEventListener?.("message", (event) => void handle(event.data as PoolRequest));
+}
+
+if (inBrowserWorker) listen(globalThis as unknown as Port);
+else
+  void import("#platform").then(({ nodeParentPort }) => listen(nodeParentPort as unknown as Port));

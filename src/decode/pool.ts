@@ -70,11 +70,13 @@ interface Slot {
   busy: Task | undefined;
 }
 
+// "#platform" is imported only in Node: an unbundled page (an import map, which module
+// workers do not see) never needs it, and bundlers meet no node: import.
 const isNode = typeof process !== "undefined" && process.versions?.node !== undefined;
 
 async function defaultWorkers(): Promise<number> {
   const n = isNode
-    ? (await import("node:os")).availableParallelism()
+    ? (await import("#platform")).cpuCount?.()
     : globalThis.navigator?.hardwareConcurrency;
   return Math.max(1, Math.min(4, n ?? 2));
 }
@@ -138,7 +140,8 @@ export class DecodePool {
     if (!Number.isInteger(n) || n < 1 || n > 256) {
       throw new OptionsError(`createDecodePool: workers must be an integer in 1..256, got ${n}`);
     }
-    const url = new URL(options.workerUrl ?? "./pool-worker.js", import.meta.url);
+    const url =
+      options.workerUrl === undefined ? undefined : new URL(options.workerUrl, import.meta.url);
     const module = await blosc2Module();
     const slots: Slot[] = [];
     const shared = typeof SharedArrayBuffer !== "undefined";
@@ -287,15 +290,17 @@ export class DecodePool {
 }
 
 async function spawn(
-  url: URL,
+  url: URL | undefined,
   onMessage: (reply: PoolReply) => void,
   onError: (error: unknown) => void,
 ): Promise<WorkerLike> {
-  if (isNode) {
-    const { Worker } = await import("node:worker_threads");
+  const { NodeWorker } = isNode ? await import("#platform") : { NodeWorker: undefined };
+  if (NodeWorker) {
     // No flags from the main script: the worker only imports this package's relative modules,
     // and flags such as --input-type or --expose-gc break or are refused in workers.
-    const worker = new Worker(url, { execArgv: [] });
+    const worker = new NodeWorker(url ?? new URL("./pool-worker.js", import.meta.url), {
+      execArgv: [],
+    });
     worker.on("message", onMessage);
     worker.on("error", onError);
     worker.on("exit", (code) => {
@@ -303,9 +308,19 @@ async function spawn(
     });
     return worker;
   }
-  const worker = new Worker(url, { type: "module" });
+  // Written out as `new Worker(new URL("./pool-worker.js", import.meta.url), ...)`: webpack and
+  // Vite see that pattern and bundle the worker with its imports (docs/bundlers.md).
+  const worker = url
+    ? new Worker(url, { type: "module" })
+    : new Worker(new URL("./pool-worker.js", import.meta.url), { type: "module" });
   worker.addEventListener("message", (event) => onMessage(event.data as PoolReply));
-  worker.addEventListener("error", (event) => onError(event.message ?? event));
+  // A script that fails to load fires a plain Event, with no message to pass on.
+  worker.addEventListener("error", (event) =>
+    onError(
+      event.message ??
+        `could not load the worker script ${url ?? "pool-worker.js"} (with a bundler, see workerUrl in docs/bundlers.md)`,
+    ),
+  );
   return worker;
 }
 

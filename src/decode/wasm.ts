@@ -98,10 +98,13 @@ async function loadModule(source: WasmSource): Promise<WebAssembly.Module> {
   if (typeof source !== "string" && !(source instanceof URL)) return WebAssembly.compile(source);
   const url = new URL(source, DEFAULT_WASM_URL);
   if (url.protocol === "file:") {
-    const { readFile } = await import("node:fs/promises");
+    const { readLocalFile } = await import("#platform");
+    if (!readLocalFile) {
+      throw new ZarrBlosc2Error(`cannot read ${url} here: pass initBlosc2 an http(s) URL or bytes`);
+    }
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(url);
+      bytes = await readLocalFile(url);
     } catch (err) {
       throw new ZarrBlosc2Error(
         `cannot read the wasm module at ${url.pathname}: ${(err as Error).message} (run \`npm run build:wasm\`)`,

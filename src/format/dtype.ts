@@ -26,6 +26,62 @@ export type TypedArray =
   | Float32Array
   | Float64Array;
 
+/** The typed array for a dtype's kind and size ("f8", "u1", ...). */
+type ArrayOfKind<K extends string> = K extends "b1" | "u1"
+  ? Uint8Array
+  : K extends "i1"
+    ? Int8Array
+    : K extends "i2"
+      ? Int16Array
+      : K extends "u2" | "f2"
+        ? Uint16Array
+        : K extends "i4"
+          ? Int32Array
+          : K extends "u4"
+            ? Uint32Array
+            : K extends "i8"
+              ? BigInt64Array
+              : K extends "u8"
+                ? BigUint64Array
+                : K extends "f4" | "c8"
+                  ? Float32Array
+                  : K extends "f8" | "c16"
+                    ? Float64Array
+                    : TypedArray;
+
+/** The kind and size of each name in ALIASES (below). */
+interface AliasKinds {
+  bool: "b1";
+  int8: "i1";
+  uint8: "u1";
+  int16: "i2";
+  uint16: "u2";
+  int32: "i4";
+  uint32: "u4";
+  int64: "i8";
+  uint64: "u8";
+  float16: "f2";
+  float32: "f4";
+  float64: "f8";
+  complex64: "c8";
+  complex128: "c16";
+}
+
+/**
+ * The array `get` returns values of dtype `D` in (see arrayFor): `ArrayOfDtype<"<f8">` is
+ * Float64Array, `ArrayOfDtype<"bool">` Uint8Array; big-endian multi-byte dtypes give the
+ * stored bytes (Uint8Array); `string` (a dtype not known when compiling) any TypedArray.
+ */
+export type ArrayOfDtype<D extends string> = D extends keyof AliasKinds
+  ? ArrayOfKind<AliasKinds[D]>
+  : D extends `>${infer K}`
+    ? K extends "b1" | "i1" | "u1"
+      ? ArrayOfKind<K>
+      : Uint8Array
+    : D extends `${"<" | "|" | "="}${infer K}`
+      ? ArrayOfKind<K>
+      : ArrayOfKind<D>;
+
 const SIZES: Record<DTypeKind, number[]> = {
   b: [1],
   i: [1, 2, 4, 8],
@@ -35,7 +91,7 @@ const SIZES: Record<DTypeKind, number[]> = {
 };
 
 // NumPy names for the same types, as python-blosc2 sometimes writes them.
-const ALIASES: Record<string, string> = {
+const ALIASES: Record<keyof AliasKinds, string> & Record<string, string | undefined> = {
   bool: "|b1",
   int8: "|i1",
   uint8: "|u1",

@@ -1,6 +1,6 @@
 // Byte sources: one small async "read this range" interface over memory, local files and HTTP.
-// Browser-safe: no top-level node: imports here. The Node file source (./file.js) is loaded with a
-// dynamic import only when openSource is given a local path.
+// Browser-safe: no node: imports here. The Node file source (./file.js) is loaded through
+// "#platform" (./platform-node.ts), and only when openSource is given a local path.
 
 import { ZarrBlosc2Error } from "../errors.js";
 import { HttpDirectory, type HttpOptions, HttpSource } from "./http.js";
@@ -219,7 +219,7 @@ export async function openSource(
     if (input.protocol !== "file:") {
       throw new SourceError(input.href, undefined, `unsupported protocol "${input.protocol}"`);
     }
-    return (await import("./file.js")).openLocal(input, stats);
+    return openLocal(input, stats);
   }
   if (typeof input === "string") {
     if (/^https?:\/\//i.test(input)) {
@@ -234,7 +234,7 @@ export async function openSource(
     // In a browser there are no local paths: a string is a URL relative to the page.
     const base = browserBase();
     if (base !== undefined) return openHttp(new URL(input, base), stats, options);
-    return (await import("./file.js")).openLocal(input, stats);
+    return openLocal(input, stats);
   }
   if (isSourceObject(input)) return input;
   throw new SourceError(
@@ -242,6 +242,14 @@ export async function openSource(
     undefined,
     "cannot open: expected a path, URL, bytes or source",
   );
+}
+
+async function openLocal(
+  input: string | URL,
+  stats: SourceStats,
+): Promise<ByteSource | DirectorySource> {
+  const { localFiles } = await import("#platform");
+  return (await localFiles()).openLocal(input, stats);
 }
 
 /** The page's URL when running in a browser or worker (not in Node). */

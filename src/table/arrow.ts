@@ -8,8 +8,25 @@ import type { ColumnType, TableSource } from "./tables.js";
 
 export type ToArrowOptions = ScanOptions;
 
+/**
+ * The part of an apache-arrow RecordBatch most reads need, structural so the package's types
+ * compile without apache-arrow installed. The batches are apache-arrow's own: with it
+ * installed, `toArrow<Arrow.RecordBatch>(source)` gives its full type.
+ */
+export interface RecordBatchLike {
+  readonly numRows: number;
+  readonly numCols: number;
+  readonly schema: { readonly fields: readonly { readonly name: string }[] };
+  getChild(name: string): {
+    readonly length: number;
+    get(index: number): unknown;
+    toArray(): unknown;
+  } | null;
+}
+
 type ArrowModule = import("./deps.js").ArrowModule;
 
+/** @internal */
 export function arrowType(arrow: ArrowModule, type: ColumnType): Arrow.DataType {
   switch (type) {
     case "bool":
@@ -46,6 +63,7 @@ export function packBits(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+/** @internal */
 export function arrowSchema(
   arrow: ArrowModule,
   columns: readonly ColumnInfo[],
@@ -81,10 +99,10 @@ function columnData(arrow: ArrowModule, field: Arrow.Field, c: Column, rows: num
  * one column per dimension (coordinates or int64 indices), then one per variable. `where`
  * on dimensions and `columns` are pushed into the reads; batches hold at most batchRows rows.
  */
-export async function* toArrow(
+export async function* toArrow<Batch extends RecordBatchLike = RecordBatchLike>(
   source: TableSource,
   options: ToArrowOptions = {},
-): AsyncGenerator<Arrow.RecordBatch> {
+): AsyncGenerator<Batch> {
   const arrow = await loadArrow("toArrow");
   const scan = await openScan(source, options);
   const nullable = options.nanAsNull === true || options.fillAsNull === true;
@@ -101,7 +119,7 @@ export async function* toArrow(
       nullCount: 0,
       children,
     });
-    yield new arrow.RecordBatch(schema, struct);
+    yield new arrow.RecordBatch(schema, struct) as unknown as Batch;
   }
   // An empty selection still tells the schema.
   if (!any) {
@@ -109,6 +127,6 @@ export async function* toArrow(
     yield new arrow.RecordBatch(
       schema,
       arrow.makeData({ type: new arrow.Struct(schema.fields), length: 0, nullCount: 0, children }),
-    );
+    ) as unknown as Batch;
   }
 }

@@ -35,21 +35,31 @@ export async function loadOptional<T>(
   }
 }
 
+// @internal: the optional packages' types stay out of the published .d.ts files (stripInternal),
+// which must compile without those packages installed.
+/** @internal */
 export type ArrowModule = typeof import("apache-arrow");
+/** @internal */
 export type DuckDBModule = typeof import("@duckdb/node-api");
+/** @internal */
 export type ParquetWriterModule = typeof import("hyparquet-writer");
 
+/** @internal */
 export function loadArrow(neededBy: string): Promise<ArrowModule> {
   return loadOptional("apache-arrow", neededBy, () => import("apache-arrow"));
 }
+/** @internal */
 export function loadDuckDB(neededBy: string): Promise<DuckDBModule> {
   return loadOptional("@duckdb/node-api", neededBy, () => import("@duckdb/node-api"));
 }
+/** @internal */
 export function loadParquetWriter(neededBy: string): Promise<ParquetWriterModule> {
   return loadOptional("hyparquet-writer", neededBy, () => import("hyparquet-writer"));
 }
 
+/** @internal */
 export type ZarritaModule = typeof import("zarrita");
+/** @internal */
 export function loadZarrita(neededBy: string): Promise<ZarritaModule> {
   return loadOptional("zarrita", neededBy, () => import("zarrita"));
 }

@@ -16,6 +16,15 @@ import type { WorkerReply, WorkerRequest } from "./scan-worker.js";
 import { type ColumnType, newScanStats, type ScanStats, type TableSource } from "./tables.js";
 import { halfToFloat } from "./values.js";
 
+/**
+ * A @duckdb/node-api DuckDBConnection (structural, so the package's types compile without
+ * that optional dependency installed).
+ */
+export interface DuckDBConnectionLike {
+  run(sql: string): Promise<unknown>;
+  createAppender(table: string, schema?: string, catalog?: string): Promise<unknown>;
+}
+
 export interface RegisterTableOptions extends ScanOptions {
   /**
    * "table" (default): append the pushed-down rows into a DuckDB table once. "view": a view
@@ -142,11 +151,12 @@ function appendBatch(
  * the data changes.
  */
 export async function registerTable(
-  connection: DuckDBConnection,
+  db: DuckDBConnectionLike,
   name: string,
   source: TableSource | string,
   options: RegisterTableOptions = {},
 ): Promise<RegisteredTable> {
+  const connection = db as DuckDBConnection;
   const duckdb = await loadDuckDB("registerTable");
   if (options.mode === "view") return registerView(duckdb, connection, name, source, options);
   if (options.mode !== undefined && options.mode !== "table") {

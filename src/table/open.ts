@@ -6,6 +6,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { openB2nd } from "../decode/b2nd-read.js";
 import { OptionsError } from "../errors.js";
 import { registerBlosc2Codecs } from "../zarr/register.js";
+import { loadOptional, loadZarrita, type ZarritaModule } from "./deps.js";
 import type { TableSource } from "./tables.js";
 
 export interface Opened {
@@ -28,15 +29,21 @@ function isGroupDir(dir: string): boolean {
   }
 }
 
+/** zarrita (an optional peer), with the Blosc2 codecs registered: only Zarr stores need it. */
+async function zarrita(input: string): Promise<ZarritaModule> {
+  const zarr = await loadZarrita(`opening the Zarr store ${input}`);
+  registerBlosc2Codecs(zarr.registry);
+  return zarr;
+}
+
 /** Opens a table source by path or URL. */
 export async function openTableSource(input: string): Promise<Opened> {
-  const zarr = await import("zarrita");
-  registerBlosc2Codecs(zarr.registry);
   if (/^https?:\/\//i.test(input)) {
     if (/\.(b2nd|b2frame)\/?$/i.test(input)) {
       const arr = await openB2nd(input);
       return { source: arr, close: () => arr.close() };
     }
+    const zarr = await zarrita(input);
     // Consolidated metadata (when the store has it) lists a group's arrays over HTTP.
     const store = await zarr.withMaybeConsolidatedMetadata(
       new zarr.FetchStore(input.replace(/\/+$/, "")),
@@ -57,7 +64,12 @@ export async function openTableSource(input: string): Promise<Opened> {
   // The store's root: the outermost group directory holding this one.
   let root = path;
   while (dirname(root) !== root && isGroupDir(dirname(root))) root = dirname(root);
-  const { default: FileSystemStore } = await import("@zarrita/storage/fs");
+  const zarr = await zarrita(input);
+  const { default: FileSystemStore } = await loadOptional(
+    "@zarrita/storage",
+    `opening the Zarr store ${input}`,
+    () => import("@zarrita/storage/fs"),
+  );
   const store = new FileSystemStore(root);
   const rel = relative(root, path)
     .split(sep)

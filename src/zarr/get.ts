@@ -20,7 +20,13 @@ import {
   throwIfAborted,
 } from "../io/source.js";
 import { type ChunkPlan, planRead } from "../plan/b2nd-plan.js";
-import { cStrides, type DimSelection, normalizeSelection, resultShape } from "../plan/selection.js";
+import {
+  cStrides,
+  type DimSelection,
+  normalizeSelection,
+  resultShape,
+  type Slice,
+} from "../plan/selection.js";
 import { crc32c } from "./crc32c.js";
 import {
   keyName,
@@ -66,6 +72,71 @@ export interface ZarrGetStats {
 
 type AnyArray = zarr.Array<zarr.DataType, zarr.Readable>;
 type Selection = (number | bigint | zarr.Slice | null)[] | null | undefined;
+
+// The public signature is structural, so the package's types compile without zarrita (an
+// optional peer): a zarrita Array is a ZarrArrayLike, and the results match zarr.get's.
+
+/** The members of a zarrita Array that `get` reads. */
+export interface ZarrArrayLike<D extends string = string> {
+  readonly dtype: D;
+  readonly shape: number[];
+  readonly chunks: number[];
+  readonly path: string;
+  readonly store: unknown;
+  readonly fillValue: unknown;
+}
+
+/** zarrita's BoolArray (bool data), as far as reading goes. */
+export interface ZarrBoolArray extends Iterable<boolean> {
+  readonly length: number;
+  readonly buffer: ArrayBufferLike;
+  get(index: number): boolean;
+}
+
+/** The array zarrita holds values of Zarr data type `D` in (as zarr.get returns them). */
+export type ZarrDataOf<D extends string> = D extends "bool"
+  ? ZarrBoolArray
+  : D extends "int8"
+    ? Int8Array
+    : D extends "uint8"
+      ? Uint8Array
+      : D extends "int16"
+        ? Int16Array
+        : D extends "uint16"
+          ? Uint16Array
+          : D extends "int32"
+            ? Int32Array
+            : D extends "uint32"
+              ? Uint32Array
+              : D extends "int64"
+                ? BigInt64Array
+                : D extends "uint64"
+                  ? BigUint64Array
+                  : D extends "float32"
+                    ? Float32Array
+                    : D extends "float64"
+                      ? Float64Array
+                      : unknown; // float16 (Float16Array where the runtime has one), strings...
+
+/** One value of Zarr data type `D` (the result of a selection of integers only). */
+export type ZarrScalarOf<D extends string> = D extends "bool"
+  ? boolean
+  : D extends "int64" | "uint64"
+    ? bigint
+    : D extends `${"int" | "uint" | "float"}${number}`
+      ? number
+      : unknown;
+
+/** What `get` returns for a selection that keeps at least one dimension. */
+export interface ZarrChunk<D extends string = string> {
+  data: ZarrDataOf<D>;
+  shape: number[];
+  stride: number[];
+  stats: ZarrGetStats;
+}
+
+/** A selection entry: an index, a slice (zarr.slice or this package's), or null (all). */
+export type ZarrDimSelection = number | bigint | Slice | null;
 
 interface ArrayMeta {
   zarr_format?: number;
@@ -307,11 +378,18 @@ function subSelection(
  * A drop-in for zarr.get (same arguments, same result, plus `stats`). For arrays whose chunks
  * are b2nd frames it reads only the blocks the selection touches.
  */
-export async function get(
-  arr: AnyArray,
-  selection?: Selection,
+export async function get<D extends string, Sel extends ZarrDimSelection[]>(
+  array: ZarrArrayLike<D>,
+  selection?: Sel | null,
   options: ZarrGetOptions = {},
-): Promise<unknown> {
+): Promise<
+  null extends Sel[number]
+    ? ZarrChunk<D>
+    : Slice extends Sel[number]
+      ? ZarrChunk<D>
+      : ZarrScalarOf<D>
+> {
+  const arr = array as unknown as AnyArray;
   const store = arr.store as unknown as RangeStore;
   const stats: ZarrGetStats = Object.assign(options.stats ?? ({} as ZarrGetStats), {
     path: "b2nd",
@@ -325,7 +403,8 @@ export async function get(
   const name = keyName(store, arr.path);
   throwIfAborted(name, undefined, options.signal);
   try {
-    return await getWith(arr, store, name, selection, options, stats);
+    // biome-ignore lint/suspicious/noExplicitAny: the conditional type above is the contract
+    return (await getWith(arr, store, name, selection as Selection, options, stats)) as any;
   } catch (err) {
     // zarrita and signal.throwIfAborted() reject with the bare abort reason: name the array.
     if (options.signal?.aborted && !(err instanceof ZarrBlosc2Error)) {

@@ -8,5 +8,13 @@ export {
 } from "./codecs/imagecodecs-blosc2.js";
 export { NumcodecsBlosc2Codec } from "./codecs/numcodecs-blosc2.js";
 export { bytesOfChunkData, numpyDtypeOf, toZarritaData } from "./dtype.js";
-export { get, type ZarrGetOptions, type ZarrGetStats } from "./get.js";
+export {
+  get,
+  type ZarrArrayLike,
+  type ZarrChunk,
+  type ZarrDataOf,
+  type ZarrGetOptions,
+  type ZarrGetStats,
+  type ZarrScalarOf,
+} from "./get.js";
 export { BLOSC2_CODEC_NAMES, type CodecRegistry, registerBlosc2Codecs } from "./register.js";
