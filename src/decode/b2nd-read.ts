@@ -208,6 +208,13 @@ export class B2ndArray {
     await this.store.dir?.close?.();
   }
 
+  /** The byte sources behind the array: the frame, and the directory of a sparse frame. */
+  get sources(): { frame: ByteSource; directory?: DirectorySource } {
+    return this.store.dir
+      ? { frame: this.store.frame, directory: this.store.dir }
+      : { frame: this.store.frame };
+  }
+
   /** Stats of the underlying source (cumulative over the array's life). */
   get sourceStats(): SourceStats {
     return this.store.frame.stats;
