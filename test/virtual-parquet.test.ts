@@ -248,7 +248,8 @@ describe("statistics and the page index", () => {
       },
     ];
     for (const s of sources) {
-      const vp = await virtualParquet((await s.open()) as never, s.options);
+      const source = await s.open();
+      const vp = await virtualParquet(source as never, s.options);
       const file = asyncBuffer(vp);
       const meta = await parquetMetadataAsync(file);
       const rows = (await parquetReadObjects({ file, metadata: meta })) as Record<
@@ -318,6 +319,7 @@ describe("statistics and the page index", () => {
         groupStart += n;
       }
       expect(pagesChecked).toBeGreaterThan(meta.row_groups.length * dims.length);
+      if ("close" in source) await source.close();
     }
   });
 

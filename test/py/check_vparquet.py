@@ -181,6 +181,8 @@ def check(spec: dict) -> dict:
                 if not (c.has_column_index and c.has_offset_index):
                     problems.append(f"row group {i} {name}: no page index")
             elif spec.get("sidecar"):
+                if "variable_page_index" in spec and c.has_column_index != spec["variable_page_index"]:
+                    problems.append(f"row group {i} {name}: page index {c.has_column_index}, expected {spec['variable_page_index']}")
                 if st is None or not st.has_min_max:
                     if len(want):
                         problems.append(f"row group {i} {name}: no min/max statistics from the sidecar")
@@ -191,8 +193,11 @@ def check(spec: dict) -> dict:
                 whole = all(a % k == 0 and (b % k == 0 or b == n) for (a, b), k, n in zip(rbox, chunk, shape))
                 if whole and len(want) and not (st.min == want.min() and st.max == want.max()):
                     problems.append(f"row group {i} {name}: whole chunks but statistics {st.min}..{st.max}, expected {want.min()}..{want.max()}")
-            elif st is not None and st.has_min_max:
-                problems.append(f"row group {i} {name}: statistics without a sidecar")
+            else:
+                if st is not None and st.has_min_max:
+                    problems.append(f"row group {i} {name}: statistics without a sidecar")
+                if c.has_column_index:
+                    problems.append(f"row group {i} {name}: a page index without a sidecar")
         start += rg.num_rows
     if start != len(idx[0]):
         problems.append(f"row groups hold {start} rows, expected {len(idx[0])}")
