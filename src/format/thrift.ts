@@ -15,12 +15,13 @@ export const TType = {
   STRUCT: 12,
 } as const;
 
+const text = new TextEncoder();
+
 export class ThriftWriter {
-  private buf = new Uint8Array(256);
+  private buf = new Uint8Array(64);
   private pos = 0;
   /** Last field id per open struct (the top is the struct being written). */
   private readonly lastIds: number[] = [0];
-  private readonly text = new TextEncoder();
 
   get length(): number {
     return this.pos;
@@ -115,7 +116,7 @@ export class ThriftWriter {
   }
 
   string(id: number, v: string): void {
-    this.binary(id, this.text.encode(v));
+    this.binary(id, text.encode(v));
   }
 
   private rawBinary(v: Uint8Array): void {
@@ -172,7 +173,7 @@ export class ThriftWriter {
   listString(id: number, items: readonly string[]): void {
     this.listBinary(
       id,
-      items.map((s) => this.text.encode(s)),
+      items.map((s) => text.encode(s)),
     );
   }
 

@@ -187,12 +187,12 @@ function columnBound(
 ): Bound | undefined {
   if (c.dim) {
     const e = extents!.of(box[c.dim.index]!);
-    return {
-      ...(e.min !== undefined ? { min: e.min, max: e.max! } : {}),
-      minExact: true,
-      maxExact: true,
-      nanCount: e.nanCount,
-    };
+    const b: Bound = { minExact: true, maxExact: true, nanCount: e.nanCount };
+    if (e.min !== undefined) {
+      b.min = e.min;
+      b.max = e.max!;
+    }
+    return b;
   }
   if (c.stats && c.variable) {
     const b: BoxStats = boxStats(c.stats, c.variable.shape, box);

@@ -148,8 +148,24 @@ export function encodePlain(type: ColumnType, values: TypedArray): Uint8Array {
 /** True on little-endian platforms (every platform Node and browsers run on in practice). */
 export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** One statistics value (PLAIN, bool as one byte) of a column of `type`. */
+const statMemo = new Map<string, Uint8Array>();
+
+/**
+ * One statistics value (PLAIN, bool as one byte) of a column of `type`. Memoized: row groups
+ * and pages repeat the same dimension values (never mutate the result).
+ */
 export function statValue(type: ColumnType, v: number | bigint): Uint8Array {
+  const key = `${type}:${Object.is(v, -0) ? "-0" : String(v)}`;
+  let bytes = statMemo.get(key);
+  if (!bytes) {
+    bytes = encodeStat(type, v);
+    if (statMemo.size >= 1 << 16) statMemo.clear();
+    statMemo.set(key, bytes);
+  }
+  return bytes;
+}
+
+function encodeStat(type: ColumnType, v: number | bigint): Uint8Array {
   const c = COLUMNS[type];
   const out = new Uint8Array(c.width === 0 ? 1 : c.width);
   const view = new DataView(out.buffer);
