@@ -5,6 +5,7 @@
 export * from "./browser.js";
 export { writeB2ndFile } from "./decode/b2nd-write.js";
 export { type RecordBatchLike, type ToArrowOptions, toArrow } from "./table/arrow.js";
+export type { ByteRangeFile, ByteRangeStats } from "./table/byte-range-file.js";
 export { MissingDependencyError } from "./table/deps.js";
 export {
   type DuckDBConnectionLike,
@@ -13,8 +14,24 @@ export {
   registerTable,
 } from "./table/duckdb.js";
 export { type ParquetResult, type ToParquetOptions, toParquet } from "./table/parquet.js";
+export type {
+  ColumnChunkLayout,
+  LayoutColumn,
+  PageLayout,
+  RowGroupLayout,
+  VirtualParquetLayout,
+} from "./table/parquet-layout.js";
 export type { Column, ColumnBatch, ColumnInfo, ScanOptions } from "./table/scan.js";
 export { extractDimensionWhere } from "./table/sql-where.js";
+export {
+  computeStatsSidecar,
+  readStatsSidecar,
+  type StatsSidecar,
+  type StatsSidecarOptions,
+  statsSidecarPath,
+  type VariableStats,
+  writeStatsSidecar,
+} from "./table/stats-sidecar.js";
 export {
   type ColumnType,
   listTables,
@@ -22,6 +39,11 @@ export {
   type TableSource,
   type TableSpec,
 } from "./table/tables.js";
+export {
+  type VirtualParquet,
+  type VirtualParquetOptions,
+  virtualParquet,
+} from "./table/virtual-parquet.js";
 export type { DimCondition, Where } from "./table/where.js";
 export {
   get,

@@ -8,6 +8,7 @@ import { type Command, commandHelp, fullHelp, parseCommandArgs, UsageError } fro
 import { demoCommand } from "./demo.js";
 import { infoCommand } from "./info.js";
 import { sliceCommand } from "./slice.js";
+import { statsCommand } from "./stats.js";
 import { exportCommand, sqlCommand } from "./table.js";
 
 const COMMANDS: readonly Command[] = [
@@ -16,6 +17,7 @@ const COMMANDS: readonly Command[] = [
   sliceCommand,
   sqlCommand,
   exportCommand,
+  statsCommand,
 ] as unknown as Command[];
 
 const TITLE = "zarr-blosc2 — Blosc2 chunks and b2nd arrays for JavaScript";

@@ -224,6 +224,13 @@ export class B2ndArray<D extends string = string> {
     await this.store.dir?.close?.();
   }
 
+  /** The byte sources behind the array: the frame, and the directory of a sparse frame. */
+  get sources(): { frame: ByteSource; directory?: DirectorySource } {
+    return this.store.dir
+      ? { frame: this.store.frame, directory: this.store.dir }
+      : { frame: this.store.frame };
+  }
+
   /** Stats of the underlying source (cumulative over the array's life). */
   get sourceStats(): SourceStats {
     return this.store.frame.stats;
@@ -751,7 +758,10 @@ export async function openB2nd<D extends string = string>(
 }
 
 /** Reads and checks the frame's header, index and trailer: the array, or a typed error. */
-async function openFrame(store: FrameStore, options: OpenB2ndOptions): Promise<B2ndArray> {
+async function openFrame<D extends string>(
+  store: FrameStore,
+  options: OpenB2ndOptions<D>,
+): Promise<B2ndArray<D>> {
   const name = store.dir ? store.dir.name : store.frame.name;
   const maxDecodedBytes = options.maxDecodedBytes ?? DEFAULT_MAX;
   const { header, indexChunk, nchunks, trailer } = await readFrame(

@@ -151,9 +151,12 @@ export function* slabsOf(
   const idx = outer.map((o) => o.start);
   for (;;) {
     for (let cur = r.start; cur < r.stop; ) {
-      let end = Math.min(r.stop, (Math.floor(cur / unit) + units) * unit);
+      // Units count from the chunk's start: blocks tile each chunk from its own origin, so
+      // when the chunk is not a multiple of the block, absolute multiples would cut blocks.
+      const base = Math.floor(cur / c) * c;
+      let end = Math.min(r.stop, base + (Math.floor((cur - base) / unit) + units) * unit);
       // Never cross a chunk boundary with block or index units.
-      if (unit !== c) end = Math.min(end, (Math.floor(cur / c) + 1) * c);
+      if (unit !== c) end = Math.min(end, base + c);
       yield [
         ...idx.map((i) => ({ start: i, stop: i + 1 })),
         { start: cur, stop: end },
@@ -168,7 +171,12 @@ export function* slabsOf(
 }
 
 /** Index values of dimension `d` for rows [a, b) of a C-order box (tight loops: hot path). */
-function indicesOf(box: readonly IndexRange[], d: number, a: number, b: number): Float64Array {
+export function indicesOf(
+  box: readonly IndexRange[],
+  d: number,
+  a: number,
+  b: number,
+): Float64Array {
   const n = b - a;
   const out = new Float64Array(n);
   let stride = 1;
